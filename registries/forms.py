@@ -1,0 +1,55 @@
+"""Forms for registry definitions, shared by the admin and the portal."""
+
+from urllib.parse import urlsplit
+
+from django import forms
+
+from registries.models import Registry
+from registries.validators import normalise_registry_url
+
+
+class RegistryForm(forms.ModelForm):
+    """The password is write-only: never rendered back, and a blank field keeps the stored one.
+
+    Pointing an existing registry at another host drops the stored password unless a password
+    is entered again, so nobody can send saved credentials to a server of their choosing.
+    """
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted. Leave blank to keep the stored password.",
+    )
+    clear_password = forms.BooleanField(required=False, label="Remove the stored password")
+
+    class Meta:
+        model = Registry
+        fields = ["name", "url", "username", "password", "verify_tls", "ca_bundle"]
+        widgets = {
+            "url": forms.URLInput(attrs={"placeholder": "https://registry.example.com"}),
+            "ca_bundle": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored_password = self.instance.password if self.instance.pk else ""
+        self.stored_host = self.instance.host if self.instance.pk else ""
+        self.password_dropped = False
+
+    def clean_url(self) -> str:
+        return normalise_registry_url(self.cleaned_data.get("url", ""))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        entered = cleaned.get("password", "")
+        if entered or not self.stored_password:
+            return cleaned
+        url = cleaned.get("url")
+        host_changed = bool(url) and urlsplit(url).netloc != self.stored_host
+        if cleaned.get("clear_password") or host_changed:
+            cleaned["password"] = ""
+            self.password_dropped = host_changed
+        else:
+            cleaned["password"] = self.stored_password
+        return cleaned

@@ -1,0 +1,25 @@
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from registries.fields import EncryptionKeyError
+from registries.models import Registry
+from registries.seeding import SeedError, read_seed, seed_registry
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update the registry described by REGISTRY_NAME, REGISTRY_URL, "
+        "REGISTRY_AUTH_BASIC_USER and REGISTRY_AUTH_BASIC_PASSWORD."
+    )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            spec = read_seed(os.environ)
+            if spec is None:
+                raise CommandError("Set REGISTRY_NAME and REGISTRY_URL to seed a registry.")
+            outcome = seed_registry(Registry, spec)
+        except (SeedError, EncryptionKeyError) as exc:
+            raise CommandError(str(exc)) from exc
+        auth = "with Basic credentials" if spec.username else "without credentials"
+        self.stdout.write(f"Registry {outcome.name!r} {outcome.action}: {outcome.url} ({auth}).")

@@ -1,0 +1,89 @@
+"""Registry definitions. No HTTP here: the client and services talk to registries."""
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from registries.fields import EncryptedTextField
+from registries.validators import NAME_MAX_LENGTH, normalise_registry_url, validate_registry_name
+
+
+class RegistryQuerySet(models.QuerySet):
+    def named(self, name: str) -> "RegistryQuerySet":
+        return self.filter(name=name)
+
+    def with_credentials(self) -> "RegistryQuerySet":
+        return self.exclude(username="")
+
+    def anonymous(self) -> "RegistryQuerySet":
+        return self.filter(username="")
+
+
+class Registry(models.Model):
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        unique=True,
+        validators=[validate_registry_name],
+        error_messages={"unique": "A registry with this name already exists."},
+        help_text="Used in URLs: lowercase letters a-z and digits 0-9 only.",
+    )
+    url = models.CharField(
+        "URL",
+        max_length=2048,
+        help_text="Base URL of the registry, e.g. https://registry.example.com:5000",
+    )
+    username = models.CharField(max_length=255, blank=True)
+    password = EncryptedTextField(blank=True, help_text="Encrypted at rest.")
+    verify_tls = models.BooleanField(
+        "verify TLS certificates",
+        default=True,
+        help_text="Turn off only for a registry with a self-signed certificate you trust.",
+    )
+    ca_bundle = models.TextField(
+        "CA bundle",
+        blank=True,
+        help_text="Optional PEM certificates to trust for this registry (private CAs).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RegistryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "registries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(name__regex=r"^[a-z0-9]+$"),
+                name="registry_name_a_z_0_9",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Every write path (admin, forms, seeding, shell) stores the canonical URL.
+        self.url = normalise_registry_url(self.url)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            self.url = normalise_registry_url(self.url)
+        except ValidationError as exc:
+            raise ValidationError({"url": exc.messages}) from exc
+        if self.ca_bundle and "-----BEGIN CERTIFICATE-----" not in self.ca_bundle:
+            raise ValidationError(
+                {"ca_bundle": "Paste PEM certificates (-----BEGIN CERTIFICATE-----)."}
+            )
+
+    @property
+    def host(self) -> str:
+        """host[:port] as used in image references (`host:port/repo:tag`)."""
+        return urlsplit(self.url).netloc
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.username)
