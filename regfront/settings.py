@@ -89,6 +89,9 @@ else:
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://regfront")}
 CACHES["default"].setdefault("KEY_PREFIX", "regfront")
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The default of 300 entries is far too few for manifests of thousands of tags.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -122,3 +125,21 @@ LOGGING = {
 # --- regfront ---------------------------------------------------------------------------
 # Seed-compatible switch: hide and refuse the add/edit/remove registry pages.
 REGISTRY_DISABLE_ADD_REMOVE = env.bool("REGISTRY_DISABLE_ADD_REMOVE", default=False)
+
+# Registry traffic: caching, concurrency and limits (see README, "Settings").
+REGFRONT_CACHE_TTL = env.int("REGFRONT_CACHE_TTL", default=30)
+REGFRONT_SEEN_TTL = 24 * 3600  # how long a tag's last digest is kept for HEAD revalidation
+REGFRONT_STATUS_TTL = env.int("REGFRONT_STATUS_TTL", default=10)
+REGFRONT_STATUS_DEADLINE = env.float("REGFRONT_STATUS_DEADLINE", default=2.0)
+REGFRONT_PAGE_DEADLINE = env.float("REGFRONT_PAGE_DEADLINE", default=25.0)
+REGFRONT_MAX_CONCURRENCY = env.int("REGFRONT_MAX_CONCURRENCY", default=8)
+REGFRONT_CONNECT_TIMEOUT = env.float("REGFRONT_CONNECT_TIMEOUT", default=5.0)
+REGFRONT_READ_TIMEOUT = env.float("REGFRONT_READ_TIMEOUT", default=15.0)
+REGFRONT_REQUEST_DEADLINE = env.float("REGFRONT_REQUEST_DEADLINE", default=20.0)
+REGFRONT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+REGFRONT_DENY_PRIVATE_NETWORKS = env.bool("REGFRONT_DENY_PRIVATE_NETWORKS", default=False)
+REGFRONT_TAGS_PER_PAGE = env.int("REGFRONT_TAGS_PER_PAGE", default=50)
+REGFRONT_REPOSITORIES_PER_PAGE = env.int("REGFRONT_REPOSITORIES_PER_PAGE", default=100)
+# The tag page resolves every tag of the repository to list those sharing its digest, up to
+# this many tags; beyond it the list shows only tags already known from the cache.
+REGFRONT_SIBLING_TAGS_MAX = env.int("REGFRONT_SIBLING_TAGS_MAX", default=500)

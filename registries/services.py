@@ -1,12 +1,45 @@
-"""Django-aware services: registry definitions, and (below) clients built from them.
+"""Django-aware services over the registry client: definitions, status, listings, manifests.
 
-Functions are typed, keyword-only, and named <thing>_<action> (HackSoft style).
+Functions are typed, keyword-only, and named <thing>_<action> (HackSoft style). Everything
+fetched by digest is verified by the client and cached forever; what a registry can change is
+cached for REGFRONT_CACHE_TTL seconds (see registries/cache.py).
 """
 
+import json
+import re
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 
+from registries.cache import (
+    FOREVER,
+    get_or_compute,
+    make_key,
+    peek,
+    repository_generation,
+)
+from registries.client import errors
+from registries.client import media_types as mt
+from registries.client.api import RegistryClient
+from registries.client.models import (
+    Descriptor,
+    FetchedManifest,
+    ImageConfig,
+    ImageIndex,
+    ImageManifest,
+    Schema1Manifest,
+    parse_config,
+)
+from registries.clients import client_for, fan_out, submit
 from registries.forms import RegistryForm
 from registries.models import Registry
+
+# --- registry definitions ------------------------------------------------------------------
 
 NAME_TAKEN = Registry._meta.get_field("name").error_messages["unique"]
 GONE_MEANWHILE = "This registry was removed by someone else meanwhile."
@@ -38,3 +71,441 @@ def registry_delete(*, name: str) -> bool:
     """Remove a registry; removing one that is already gone is not an error."""
     deleted, _ = Registry.objects.filter(name=name).delete()
     return bool(deleted)
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryStatus:
+    state: str  # "online", "unauthorized", "unreachable", "slow" or "error"
+    message: str
+    auth_mode: str | None = None
+    api_version: str | None = None
+
+
+def _status_of(client: RegistryClient) -> RegistryStatus:
+    try:
+        ping = client.ping()
+    except errors.Unauthorized as exc:
+        return RegistryStatus("unauthorized", exc.user_message)
+    except (errors.Unreachable, errors.Timeout, errors.TLSError, errors.Refused) as exc:
+        return RegistryStatus("unreachable", exc.user_message)
+    except errors.RegistryError as exc:
+        return RegistryStatus("error", exc.user_message)
+    return RegistryStatus("online", "Online", ping.auth_mode, ping.api_version)
+
+
+def registry_ping(*, client: RegistryClient) -> RegistryStatus:
+    """Check one registry now, uncached (e.g. "test connection" before saving)."""
+    return _status_of(client)
+
+
+def registries_status(*, registries: list[Registry]) -> dict[int, RegistryStatus]:
+    """Status of every registry, checked concurrently; one dead registry never slows the page.
+
+    Checks still running at the deadline are reported "slow" and finish in the background,
+    caching their answer for the next page view.
+    """
+    statuses: dict[int, RegistryStatus] = {}
+    pending = {}
+    for registry in registries:
+        key = make_key("status", registry.pk, registry.url)
+        cached = peek(key)
+        if cached is not None:
+            statuses[registry.pk] = cached
+            continue
+        client = client_for(registry)
+        pending[registry.pk] = submit(
+            lambda key=key, client=client: get_or_compute(
+                key, lambda: _status_of(client), timeout=settings.REGFRONT_STATUS_TTL
+            )
+        )
+    wait(pending.values(), timeout=settings.REGFRONT_STATUS_DEADLINE)
+    for pk, future in pending.items():
+        statuses[pk] = (
+            future.result()
+            if future.done()
+            else RegistryStatus("slow", "The registry did not answer within the page deadline.")
+        )
+    return statuses
+
+
+# --- listings ------------------------------------------------------------------------------
+
+_NATURAL_PART = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """1.2.0 before 1.10.0: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in _NATURAL_PART.split(text)
+        if part
+    )
+
+
+def catalog_list(*, registry: Registry, refresh: bool = False) -> list[str]:
+    """Every repository, following the registry's pagination to the end; sorted."""
+    return get_or_compute(
+        make_key("catalog", registry.pk, registry.url),
+        lambda: sorted(client_for(registry).catalog()),
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def catalog_cached_size(*, registry: Registry) -> int | None:
+    """The repository count when the catalog is in the cache; None rather than fetching it."""
+    cached = peek(make_key("catalog", registry.pk, registry.url))
+    return None if cached is None else len(cached)
+
+
+def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> list[str]:
+    """Every tag of a repository, naturally sorted."""
+    generation = repository_generation(registry.pk, repository)
+    return get_or_compute(
+        make_key("tags", registry.pk, repository, generation),
+        lambda: sorted(client_for(registry).tags(repository), key=natural_key),
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+# --- manifests and configs -----------------------------------------------------------------
+
+
+def _manifest_key(registry: Registry, repository: str, digest: str) -> str:
+    return make_key("manifest", registry.pk, repository, digest)
+
+
+def manifest_by_digest(*, registry: Registry, repository: str, digest: str) -> FetchedManifest:
+    """Immutable and verified by the client, so cached forever."""
+    return get_or_compute(
+        _manifest_key(registry, repository, digest),
+        lambda: client_for(registry).manifest(repository, digest),
+        timeout=FOREVER,
+    )
+
+
+def _fresh_tag_key(registry: Registry, repository: str, tag: str) -> str:
+    generation = repository_generation(registry.pk, repository)
+    return make_key("tag", registry.pk, repository, generation, tag)
+
+
+def _seen_tag_key(registry: Registry, repository: str, tag: str) -> str:
+    return make_key("tag-seen", registry.pk, repository, tag)
+
+
+def _remember_tag(registry: Registry, repository: str, tag: str, digest: str) -> None:
+    # The last digest seen lets a stale tag be revalidated with a HEAD instead of a GET.
+    cache.set(_seen_tag_key(registry, repository, tag), digest, settings.REGFRONT_SEEN_TTL)
+
+
+def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool = False) -> str:
+    """The digest a tag points at: cached briefly, then revalidated with one HEAD."""
+
+    def resolve() -> str:
+        digest = client_for(registry).manifest_digest(repository, tag)
+        _remember_tag(registry, repository, tag, digest)
+        return digest
+
+    return get_or_compute(
+        _fresh_tag_key(registry, repository, tag),
+        resolve,
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def tag_manifest(
+    *, registry: Registry, repository: str, tag: str, refresh: bool = False
+) -> FetchedManifest:
+    """The manifest a tag points at, costing at most one registry request.
+
+    Cold: one GET by tag (gives the body and the digest). Stale but seen before: one HEAD,
+    and the body comes from the cache when the digest has not changed.
+    """
+
+    def resolve() -> str:
+        seen = peek(_seen_tag_key(registry, repository, tag))
+        if seen and peek(_manifest_key(registry, repository, seen)) is not None:
+            digest = client_for(registry).manifest_digest(repository, tag)
+            if digest == seen:
+                return digest
+        fetched = client_for(registry).manifest(repository, tag)
+        cache.set(_manifest_key(registry, repository, fetched.digest), fetched, FOREVER)
+        _remember_tag(registry, repository, tag, fetched.digest)
+        return fetched.digest
+
+    digest = get_or_compute(
+        _fresh_tag_key(registry, repository, tag),
+        resolve,
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+    return manifest_by_digest(registry=registry, repository=repository, digest=digest)
+
+
+def config_raw(*, registry: Registry, repository: str, descriptor: Descriptor) -> bytes:
+    """The config blob (verified by the client), cached forever."""
+    limit = settings.REGFRONT_MAX_MANIFEST_BYTES
+    if descriptor.size > limit:
+        raise errors.TooLarge("The image config is larger than regfront reads.")
+    return get_or_compute(
+        make_key("config", registry.pk, repository, descriptor.digest),
+        lambda: client_for(registry).blob(repository, descriptor.digest, max_bytes=limit),
+        timeout=FOREVER,
+    )
+
+
+def image_config(*, registry: Registry, repository: str, manifest: ImageManifest) -> ImageConfig:
+    return parse_config(
+        config_raw(registry=registry, repository=repository, descriptor=manifest.config)
+    )
+
+
+def is_image(manifest: ImageManifest) -> bool:
+    """An image (has a runnable config), not an artifact such as a signature or SBOM."""
+    return manifest.config.media_type in mt.IMAGE_CONFIG_TYPES
+
+
+def is_attestation(descriptor: Descriptor) -> bool:
+    """BuildKit attaches provenance/SBOM manifests to indexes as platform unknown/unknown."""
+    platform = descriptor.platform
+    reference_type = descriptor.annotations.get("vnd.docker.reference.type", "")
+    return reference_type == "attestation-manifest" or (
+        platform is not None and platform.os == "unknown" and platform.architecture == "unknown"
+    )
+
+
+# --- tag summaries (repository page) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    """What a repository page shows for one digest; immutable, so cached forever."""
+
+    digest: str
+    media_type: str
+    kind: str  # "image", "index", "artifact" or "schema1"
+    size: int | None
+    created: datetime | None
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    tag: str
+    image: ImageSummary | None = None
+    error: str | None = None
+
+
+def _representative(index: ImageIndex) -> Descriptor | None:
+    """The platform whose created time and size stand for the index (linux/amd64 first)."""
+    images = [d for d in index.manifests if not is_attestation(d)]
+    for descriptor in images:
+        platform = descriptor.platform
+        if platform and (platform.os, platform.architecture) == ("linux", "amd64"):
+            return descriptor
+    return images[0] if images else None
+
+
+def _summarise(registry: Registry, repository: str, fetched: FetchedManifest) -> ImageSummary:
+    parsed = fetched.parsed
+    base = {"digest": fetched.digest, "media_type": fetched.media_type}
+    if isinstance(parsed, ImageIndex):
+        platforms = tuple(
+            str(d.platform) for d in parsed.manifests if d.platform and not is_attestation(d)
+        )
+        child = _representative(parsed)
+        size = created = None
+        if child is not None:
+            child_manifest = manifest_by_digest(
+                registry=registry, repository=repository, digest=child.digest
+            )
+            if isinstance(child_manifest.parsed, ImageManifest):
+                size = child_manifest.parsed.size
+                if is_image(child_manifest.parsed):
+                    created = image_config(
+                        registry=registry, repository=repository, manifest=child_manifest.parsed
+                    ).created
+        return ImageSummary(**base, kind="index", size=size, created=created, platforms=platforms)
+    if isinstance(parsed, Schema1Manifest):
+        v1 = parsed.history[0] if parsed.history else {}
+        return ImageSummary(
+            **base,
+            kind="schema1",
+            size=None,
+            created=_parse_time(v1.get("created")),
+            platforms=(f"{v1.get('os', 'linux')}/{parsed.architecture}",),
+        )
+    if not is_image(parsed):
+        return ImageSummary(**base, kind="artifact", size=parsed.size, created=None, platforms=())
+    config = image_config(registry=registry, repository=repository, manifest=parsed)
+    platform = "/".join(p for p in (config.os, config.architecture, config.variant) if p)
+    return ImageSummary(
+        **base,
+        kind="image",
+        size=parsed.size,
+        created=config.created,
+        platforms=(platform,) if platform else (),
+    )
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def image_summary(*, registry: Registry, repository: str, fetched: FetchedManifest) -> ImageSummary:
+    return get_or_compute(
+        make_key("summary", registry.pk, repository, fetched.digest),
+        lambda: _summarise(registry, repository, fetched),
+        timeout=FOREVER,
+    )
+
+
+def tag_summaries(
+    *, registry: Registry, repository: str, tags: list[str], refresh: bool = False
+) -> list[TagSummary]:
+    """Details for the visible tags only, fetched concurrently within the per-registry limit.
+
+    A tag that fails (deleted meanwhile, broken manifest) gets an error line of its own; the
+    page still renders.
+    """
+
+    def summarise(tag: str) -> TagSummary:
+        try:
+            fetched = tag_manifest(
+                registry=registry, repository=repository, tag=tag, refresh=refresh
+            )
+            return TagSummary(
+                tag, image_summary(registry=registry, repository=repository, fetched=fetched)
+            )
+        except errors.RegistryError as exc:
+            return TagSummary(tag, error=exc.user_message)
+
+    futures = fan_out(registry, summarise, tags)
+    done, _ = wait(futures, timeout=settings.REGFRONT_PAGE_DEADLINE)
+    results = []
+    for tag, future in zip(tags, futures, strict=True):
+        if future in done:
+            results.append(future.result())
+        else:
+            results.append(TagSummary(tag, error="The registry did not answer in time."))
+    return results
+
+
+def tags_by_digest(*, registry: Registry, repository: str, tags: list[str]) -> dict[str, list[str]]:
+    """Group tags by the digest they point at (one HEAD per tag not seen within the TTL)."""
+
+    def digest_of(tag: str) -> str | None:
+        try:
+            return tag_digest(registry=registry, repository=repository, tag=tag)
+        except errors.NotFound:
+            return None  # deleted meanwhile
+
+    futures = fan_out(registry, digest_of, tags)
+    groups: dict[str, list[str]] = {}
+    for tag, future in zip(tags, futures, strict=True):
+        try:
+            digest = future.result(timeout=settings.REGFRONT_PAGE_DEADLINE)
+        except FutureTimeout as exc:
+            raise errors.Timeout("The registry did not answer in time.") from exc
+        if digest:
+            groups.setdefault(digest, []).append(tag)
+    return groups
+
+
+# --- manifest page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformRow:
+    platform: str
+    descriptor: Descriptor
+    attestation: bool
+
+
+@dataclass
+class ManifestDetail:
+    digest: str
+    media_type: str
+    kind: str  # "index", "image", "artifact" or "schema1"
+    manifest: FetchedManifest
+    manifest_json: str
+    platforms: list[PlatformRow] = field(default_factory=list)
+    layers: list[Descriptor] = field(default_factory=list)
+    total_size: int | None = None
+    config: ImageConfig | None = None
+    config_json: str | None = None
+    referrers: list[Descriptor] | None = None
+
+
+def _pretty(raw: bytes) -> str:
+    try:
+        return json.dumps(json.loads(raw), indent=2, sort_keys=False)
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def manifest_detail(
+    *, registry: Registry, repository: str, tag: str | None = None, digest: str | None = None
+) -> ManifestDetail:
+    if digest:
+        fetched = manifest_by_digest(registry=registry, repository=repository, digest=digest)
+    else:
+        fetched = tag_manifest(registry=registry, repository=repository, tag=tag or "latest")
+    parsed = fetched.parsed
+    detail = ManifestDetail(
+        digest=fetched.digest,
+        media_type=fetched.media_type,
+        kind="image",
+        manifest=fetched,
+        manifest_json=_pretty(fetched.raw),
+        referrers=manifest_referrers(
+            registry=registry, repository=repository, digest=fetched.digest
+        ),
+    )
+    if isinstance(parsed, ImageIndex):
+        detail.kind = "index"
+        detail.platforms = [
+            PlatformRow(str(d.platform) if d.platform else "unknown", d, is_attestation(d))
+            for d in parsed.manifests
+        ]
+    elif isinstance(parsed, Schema1Manifest):
+        detail.kind = "schema1"
+    else:
+        detail.layers = list(parsed.layers)
+        detail.total_size = parsed.size
+        if is_image(parsed):
+            raw = config_raw(registry=registry, repository=repository, descriptor=parsed.config)
+            detail.config = parse_config(raw)
+            detail.config_json = _pretty(raw)
+        else:
+            detail.kind = "artifact"
+    return detail
+
+
+def manifest_referrers(
+    *, registry: Registry, repository: str, digest: str
+) -> list[Descriptor] | None:
+    """Signatures, SBOMs and other artifacts that refer to this digest, where supported."""
+    generation = repository_generation(registry.pk, repository)
+
+    def fetch() -> list[Descriptor] | None:
+        try:
+            return client_for(registry).referrers(repository, digest)
+        except (errors.NotFound, errors.Unsupported, errors.Denied):
+            return None
+
+    return get_or_compute(
+        make_key("referrers", registry.pk, repository, generation, digest),
+        fetch,
+        timeout=settings.REGFRONT_CACHE_TTL,
+    )

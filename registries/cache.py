@@ -1,0 +1,83 @@
+"""Cache keys and a single-flight get-or-compute over Django's cache.
+
+Content addressed by digest is immutable and cached without expiry; everything a registry can
+change (catalogs, tag lists, tag → digest) lives for REGFRONT_CACHE_TTL seconds and sits
+under a per-repository generation number, so one increment makes a repository fresh at once.
+"""
+
+import hashlib
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+
+FOREVER = None  # Django's timeout for "never expires"
+_MISSING = object()
+
+
+def make_key(kind: str, *parts: object) -> str:
+    """A short, safe key: registry data (repository names, tags) is hashed, never embedded."""
+    digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()[:40]
+    return f"rf:{kind}:{digest}"
+
+
+class _KeyLock:
+    __slots__ = ("__weakref__", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+_locks: "weakref.WeakValueDictionary[str, _KeyLock]" = weakref.WeakValueDictionary()
+_locks_guard = threading.Lock()
+
+
+def _lock_for(key: str) -> _KeyLock:
+    with _locks_guard:
+        holder = _locks.get(key)
+        if holder is None:
+            holder = _KeyLock()
+            _locks[key] = holder
+        return holder
+
+
+def get_or_compute[T](
+    key: str, compute: Callable[[], T], *, timeout: float | None, refresh: bool = False
+) -> T:
+    """Return the cached value or compute it once per process for all concurrent callers.
+
+    Threads missing the same key wait for the first one instead of asking the registry again.
+    """
+    if not refresh:
+        value = cache.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+    holder = _lock_for(key)  # keep a strong reference while we hold the lock
+    with holder.lock:
+        if not refresh:
+            value = cache.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
+        value = compute()
+        cache.set(key, value, timeout)
+        return value
+
+
+def peek(key: str) -> Any:
+    """The cached value or None, without computing anything."""
+    return cache.get(key)
+
+
+def repository_generation(registry_id: int, repository: str) -> int:
+    return cache.get(make_key("gen", registry_id, repository), 0)
+
+
+def repository_touch(registry_id: int, repository: str) -> None:
+    """Make every short-lived entry of this repository stale (after a delete or a push)."""
+    key = make_key("gen", registry_id, repository)
+    try:
+        cache.incr(key)
+    except ValueError:  # not there yet
+        cache.set(key, 1, FOREVER)
