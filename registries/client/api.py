@@ -1,0 +1,301 @@
+"""RegistryClient: the Registry HTTP API v2 / OCI distribution calls regfront makes.
+
+OCI distribution spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
+Docker registry API: https://distribution.github.io/distribution/spec/api/
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from . import digests, errors
+from . import media_types as mt
+from .auth import CATALOG_SCOPE, AuthMode, TokenCache, delete_scope, pull_scope
+from .errors import NotFoundWhat
+from .models import (
+    Descriptor,
+    FetchedManifest,
+    ImageConfig,
+    ImageIndex,
+    Schema1Manifest,
+    parse_config,
+    parse_manifest,
+)
+from .netguard import GuardedAdapter
+from .pagination import check_page_size, next_link
+from .reference import check_repository, check_tag, parse_digest
+from .transport import Limits, Observer, Reply, Transport
+
+API_VERSION_HEADER = "Docker-Distribution-API-Version"
+DIGEST_HEADER = "Docker-Content-Digest"
+FILTERS_APPLIED_HEADER = "OCI-Filters-Applied"
+DEFAULT_PAGE_SIZE = 1000
+POOL_SIZE = 16
+MAX_PAGES = 10_000  # a registry whose Link never ends is broken, not big
+JSON_ACCEPT = {"Accept": "application/json"}
+
+
+@dataclass(frozen=True)
+class PingResult:
+    api_version: str | None  # "registry/2.0" from distribution; None when not sent
+    auth_mode: AuthMode
+    ok: bool  # /v2/ answered 200 (failures raise instead)
+
+
+class RegistryClient:
+    """Talks to one registry. Thread-safe: share one per registry and process."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str = "registry",
+        username: str | None = None,
+        password: str | None = None,
+        verify: bool | str = True,
+        limits: Limits | None = None,
+        deny_private: bool = False,
+        token_cache: TokenCache | None = None,
+        observer: Observer | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("The registry URL must start with http:// or https://.")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("The registry URL must not contain credentials or a query.")
+        self._own_session = session is None
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # no ~/.netrc credentials or proxies from the env
+            adapter = GuardedAdapter(deny_private=deny_private, pool_maxsize=POOL_SIZE)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.name = name
+        self.limits = limits or Limits()
+        self._transport = Transport(
+            base_url,
+            name=name,
+            session=session,
+            username=username,
+            password=password,
+            verify=verify,
+            limits=self.limits,
+            deny_private=deny_private,
+            token_cache=token_cache or TokenCache(),
+            observer=observer,
+        )
+
+    def __repr__(self) -> str:
+        return f"<RegistryClient {self.name} {self._transport.base_url}>"
+
+    def close(self) -> None:
+        if self._own_session:
+            self._transport.session.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def ping(self) -> PingResult:
+        """Check /v2/ and authenticate for real, so wrong credentials raise Unauthorized."""
+        # https://distribution.github.io/distribution/spec/api/#api-version-check
+        try:
+            reply = self._transport.send(
+                "GET", "/v2/", max_bytes=self.limits.max_manifest_bytes, probe=True
+            )
+        except errors.NotFound as exc:
+            raise errors.NotFound("This URL does not serve the registry API (/v2/).") from exc
+        return PingResult(
+            api_version=reply.headers.get(API_VERSION_HEADER),
+            auth_mode=self._transport.auth_mode,
+            ok=reply.status == 200,
+        )
+
+    # -- listings -------------------------------------------------------------------------
+
+    def iter_catalog_pages(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[str]]:
+        # https://distribution.github.io/distribution/spec/api/#catalog
+        first = f"/v2/_catalog?n={check_page_size(page_size)}"
+        yield from self._pages(first, "repositories", scope=CATALOG_SCOPE, not_found="page")
+
+    def catalog(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[str]:
+        return [name for page in self.iter_catalog_pages(page_size=page_size) for name in page]
+
+    def iter_tag_pages(
+        self, repository: str, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[list[str]]:
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-tags
+        repository = check_repository(repository)
+        first = f"/v2/{repository}/tags/list?n={check_page_size(page_size)}"
+        yield from self._pages(first, "tags", scope=pull_scope(repository), not_found="repository")
+
+    def tags(self, repository: str, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[str]:
+        """All tags, in the registry's order (unsorted)."""
+        return [
+            tag for page in self.iter_tag_pages(repository, page_size=page_size) for tag in page
+        ]
+
+    def _pages(
+        self, url: str, key: str, *, scope: str, not_found: NotFoundWhat
+    ) -> Iterator[list[str]]:
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url:
+            if next_url in seen or len(seen) >= MAX_PAGES:
+                raise errors.BadResponse("The registry's pagination never ends.")
+            seen.add(next_url)
+            reply = self._transport.send(
+                "GET", next_url, scopes=(scope,), headers=JSON_ACCEPT,
+                max_bytes=self.limits.max_json_bytes, not_found=not_found,
+            )  # fmt: skip
+            yield _string_list(reply.body, key)
+            next_url = next_link(reply.headers.get("Link"), reply.url)
+
+    # -- manifests and blobs --------------------------------------------------------------
+
+    def manifest(
+        self, repository: str, reference: str, *, if_none_match: str | None = None
+    ) -> FetchedManifest | None:
+        """Fetch and verify a manifest by tag or digest; None when ``if_none_match`` hits."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
+        repository, reference = check_repository(repository), _identifier(reference)
+        headers = {"Accept": mt.MANIFEST_ACCEPT_HEADER}
+        if if_none_match:
+            headers["If-None-Match"] = if_none_match
+        reply = self._transport.send(
+            "GET", f"/v2/{repository}/manifests/{reference}", scopes=(pull_scope(repository),),
+            headers=headers, accept=(200, 304), max_bytes=self.limits.max_manifest_bytes,
+            not_found="manifest",
+        )  # fmt: skip
+        if reply.status == 304:
+            return None
+        parsed = parse_manifest(reply.body, reply.headers.get("Content-Type"))
+        return FetchedManifest(
+            digest=_verified_digest(reply, reference, parsed),
+            media_type=parsed.media_type,
+            raw=reply.body,
+            etag=reply.headers.get("ETag"),
+            parsed=parsed,
+        )
+
+    def manifest_digest(self, repository: str, reference: str) -> str:
+        """The digest a tag points at, by HEAD; falls back to GET without the header."""
+        repository, reference = check_repository(repository), _identifier(reference)
+        reply = self._transport.send(
+            "HEAD", f"/v2/{repository}/manifests/{reference}", scopes=(pull_scope(repository),),
+            headers={"Accept": mt.MANIFEST_ACCEPT_HEADER}, max_bytes=0, not_found="manifest",
+        )  # fmt: skip
+        header = reply.headers.get(DIGEST_HEADER, "").strip()
+        if digests.is_digest(header):
+            return header
+        fetched = self.manifest(repository, reference)
+        if fetched is None:  # cannot happen: no If-None-Match was sent
+            raise errors.BadResponse("The registry answered 304 to a plain GET.")
+        return fetched.digest
+
+    def blob(self, repository: str, digest: str, *, max_bytes: int) -> bytes:
+        """A whole blob, verified against its digest. Keep ``max_bytes`` small."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-blobs
+        repository, digest = check_repository(repository), parse_digest(digest)
+        reply = self._transport.send(
+            "GET", f"/v2/{repository}/blobs/{digest}", scopes=(pull_scope(repository),),
+            max_bytes=max_bytes, not_found="blob",
+        )  # fmt: skip
+        digests.verify(digest, reply.body, what="blob")
+        return reply.body
+
+    def config(self, repository: str, descriptor_or_digest: Descriptor | str) -> ImageConfig:
+        """The image config blob, parsed."""
+        cap = self.limits.max_manifest_bytes
+        if isinstance(descriptor_or_digest, Descriptor):
+            if descriptor_or_digest.size > cap:
+                raise errors.TooLarge("The image config is larger than allowed.")
+            descriptor_or_digest = descriptor_or_digest.digest
+        return parse_config(self.blob(repository, descriptor_or_digest, max_bytes=cap))
+
+    def referrers(
+        self, repository: str, digest: str, *, artifact_type: str | None = None
+    ) -> list[Descriptor] | None:
+        """Manifests whose ``subject`` is ``digest`` (OCI 1.1); None when unsupported."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers
+        repository, digest = check_repository(repository), parse_digest(digest)
+        url: str | None = f"/v2/{repository}/referrers/{digest}"
+        if artifact_type:
+            url += f"?artifactType={quote(artifact_type, safe='')}"
+        found: list[Descriptor] = []
+        filtered = False
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            reply = self._transport.send(
+                "GET", url, scopes=(pull_scope(repository),), headers={"Accept": mt.OCI_INDEX},
+                accept=(200, 404, 405), max_bytes=self.limits.max_json_bytes,
+            )  # fmt: skip
+            index = _referrers_index(reply)
+            if index is None:
+                return found or None
+            found.extend(index.manifests)
+            filtered = filtered or "artifactType" in reply.headers.get(FILTERS_APPLIED_HEADER, "")
+            url = next_link(reply.headers.get("Link"), reply.url)
+        if artifact_type and not filtered:
+            found = [d for d in found if d.artifact_type == artifact_type]
+        return found
+
+    def delete_manifest(self, repository: str, digest: str) -> None:
+        """Delete by digest; every tag pointing at it goes too. Unsupported if disabled."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#deleting-manifests
+        repository, digest = check_repository(repository), parse_digest(digest)
+        self._transport.send(
+            "DELETE", f"/v2/{repository}/manifests/{digest}", scopes=(delete_scope(repository),),
+            accept=(200, 202, 204), max_bytes=self.limits.max_error_bytes, not_found="manifest",
+        )  # fmt: skip
+
+
+def _identifier(reference: str) -> str:
+    """A manifest reference is a digest (has ':') or a tag."""
+    return parse_digest(reference) if ":" in reference else check_tag(reference)
+
+
+def _verified_digest(reply: Reply, reference: str, parsed: object) -> str:
+    body = reply.body
+    if isinstance(parsed, Schema1Manifest) and parsed.media_type == mt.DOCKER_SCHEMA1_SIGNED:
+        body = digests.schema1_payload(body)  # the digest covers the unsigned payload
+    if ":" in reference:
+        return digests.verify(reference, body, what="manifest")
+    header = reply.headers.get(DIGEST_HEADER, "").strip()
+    if not header:
+        return digests.compute(body)
+    if not digests.is_digest(header):
+        raise errors.BadResponse("The registry sent an invalid Docker-Content-Digest.")
+    return digests.verify(header, body, what="manifest")
+
+
+def _string_list(body: bytes, key: str) -> list[str]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.BadResponse("The registry sent a list that is not valid JSON.") from exc
+    items = data.get(key) if isinstance(data, dict) else None
+    if items is None and isinstance(data, dict):
+        return []  # distribution sends "tags": null for a repository without tags
+    if not isinstance(items, list):
+        raise errors.BadResponse(f"The registry sent a malformed {key} list.")
+    return [item for item in items if isinstance(item, str)]
+
+
+def _referrers_index(reply: Reply) -> ImageIndex | None:
+    if reply.status not in (200, 404):
+        return None  # 405: no referrers API
+    try:  # a 404 with a non-index body means the same
+        parsed = parse_manifest(reply.body, reply.headers.get("Content-Type") or mt.OCI_INDEX)
+    except errors.BadResponse:
+        return None
+    return parsed if isinstance(parsed, ImageIndex) else None

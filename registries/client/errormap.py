@@ -1,0 +1,79 @@
+"""Turn a registry's error response into a domain error from errors.py.
+
+Error codes: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes
+and https://distribution.github.io/distribution/spec/api/#errors
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from . import errors
+from .errors import NotFoundWhat
+
+NOT_FOUND_CODES: dict[str, NotFoundWhat] = {
+    "NAME_UNKNOWN": "repository",
+    "MANIFEST_UNKNOWN": "manifest",
+    "BLOB_UNKNOWN": "blob",
+}
+_CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def error_codes(body: bytes) -> list[str]:
+    """Codes from ``{"errors": [{"code": "..."}]}``; [] when the body is anything else."""
+    try:
+        items = json.loads(body).get("errors")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return []
+    if not isinstance(items, list):
+        return []
+    codes = (item.get("code") for item in items if isinstance(item, dict))
+    return [c for c in codes if isinstance(c, str) and _CODE_RE.fullmatch(c)]
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """``Retry-After`` as delay-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - datetime.now(UTC)).total_seconds()))
+
+
+def error_for(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    not_found: NotFoundWhat = "page",
+) -> errors.RegistryError:
+    codes = error_codes(body)
+    code_note = f" ({codes[0]})" if codes else ""
+    if status == 429 or "TOOMANYREQUESTS" in codes:
+        retry_after = retry_after_seconds(headers.get("Retry-After"))
+        return errors.TooManyRequests(retry_after=retry_after, status=status)
+    if status == 403 or "DENIED" in codes:
+        return errors.Denied(status=status)
+    if status == 405 or "UNSUPPORTED" in codes:
+        return errors.Unsupported(status=status)
+    if status == 401 or "UNAUTHORIZED" in codes:
+        return errors.Unauthorized(status=status)
+    known = [NOT_FOUND_CODES[c] for c in codes if c in NOT_FOUND_CODES]
+    if status == 404 or known:
+        return errors.NotFound(what=known[0] if known else not_found, status=status)
+    if status >= 500:
+        return errors.BadResponse(
+            f"The registry failed with HTTP {status}{code_note}.", status=status
+        )
+    return errors.BadResponse(f"The registry answered HTTP {status}{code_note}.", status=status)

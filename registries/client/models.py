@@ -1,0 +1,281 @@
+"""Typed objects parsed from registry JSON at the boundary.
+
+Manifests: https://github.com/opencontainers/image-spec/blob/main/manifest.md
+Indexes: https://github.com/opencontainers/image-spec/blob/main/image-index.md
+Docker schema 2: https://distribution.github.io/distribution/spec/manifest-v2-2/
+Config: https://github.com/opencontainers/image-spec/blob/main/config.md
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import media_types as mt
+from ._json import as_dict, as_int, as_list, as_str, as_str_dict, as_str_list, opt_str
+from .errors import BadResponse
+from .reference import InvalidReference, parse_digest
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str
+    architecture: str
+    variant: str | None = None
+    os_version: str | None = None
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Platform:
+        data = as_dict(data, "platform")
+        return cls(
+            os=as_str(data.get("os"), "platform.os", default=""),
+            architecture=as_str(data.get("architecture"), "platform.architecture", default=""),
+            variant=opt_str(data.get("variant")),
+            os_version=opt_str(data.get("os.version")),
+        )
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+    platform: Platform | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+    artifact_type: str | None = None
+    urls: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Any) -> Descriptor:
+        data = as_dict(data, "descriptor")
+        digest = as_str(data.get("digest"), "descriptor.digest")
+        try:
+            parse_digest(digest)
+        except InvalidReference as exc:
+            raise BadResponse("The registry sent a descriptor with an invalid digest.") from exc
+        size = as_int(data.get("size"), "descriptor.size", default=0)
+        if size < 0:
+            raise BadResponse("The registry sent a descriptor with a negative size.")
+        platform = data.get("platform")
+        return cls(
+            media_type=as_str(data.get("mediaType"), "descriptor.mediaType", default=""),
+            digest=digest,
+            size=size,
+            platform=Platform.from_json(platform) if platform is not None else None,
+            annotations=as_str_dict(data.get("annotations")),
+            artifact_type=opt_str(data.get("artifactType")),
+            urls=tuple(as_str_list(data.get("urls"))),
+        )
+
+
+def _opt_descriptor(data: Any) -> Descriptor | None:
+    return Descriptor.from_json(data) if data is not None else None
+
+
+@dataclass(frozen=True)
+class ImageManifest:
+    media_type: str
+    schema_version: int
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    annotations: dict[str, str] = field(default_factory=dict)
+    artifact_type: str | None = None
+    subject: Descriptor | None = None
+
+    @property
+    def size(self) -> int:
+        """Config plus layers: what a pull downloads (compressed)."""
+        return self.config.size + sum(layer.size for layer in self.layers)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], media_type: str) -> ImageManifest:
+        return cls(
+            media_type=media_type,
+            schema_version=as_int(data.get("schemaVersion"), "schemaVersion", default=2),
+            config=Descriptor.from_json(data.get("config")),
+            layers=tuple(Descriptor.from_json(d) for d in as_list(data.get("layers"), "layers")),
+            annotations=as_str_dict(data.get("annotations")),
+            artifact_type=opt_str(data.get("artifactType")),
+            subject=_opt_descriptor(data.get("subject")),
+        )
+
+
+@dataclass(frozen=True)
+class ImageIndex:
+    media_type: str
+    schema_version: int
+    manifests: tuple[Descriptor, ...]
+    annotations: dict[str, str] = field(default_factory=dict)
+    artifact_type: str | None = None
+    subject: Descriptor | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], media_type: str) -> ImageIndex:
+        manifests = as_list(data.get("manifests"), "manifests")
+        return cls(
+            media_type=media_type,
+            schema_version=as_int(data.get("schemaVersion"), "schemaVersion", default=2),
+            manifests=tuple(Descriptor.from_json(d) for d in manifests),
+            annotations=as_str_dict(data.get("annotations")),
+            artifact_type=opt_str(data.get("artifactType")),
+            subject=_opt_descriptor(data.get("subject")),
+        )
+
+
+@dataclass(frozen=True)
+class Schema1Manifest:
+    """Deprecated schema 1, shown read-only. ``history`` holds parsed v1Compatibility."""
+
+    media_type: str
+    name: str
+    tag: str
+    architecture: str
+    fs_layers: tuple[str, ...]
+    history: tuple[dict[str, Any], ...]
+    schema_version: int = 1
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], media_type: str) -> Schema1Manifest:
+        layers = [as_dict(x, "fsLayers[]").get("blobSum") for x in as_list(data.get("fsLayers"))]
+        history = []
+        for entry in as_list(data.get("history")):
+            try:
+                parsed = json.loads(as_dict(entry, "history[]").get("v1Compatibility") or "{}")
+            except (ValueError, TypeError):
+                parsed = {}
+            history.append(parsed if isinstance(parsed, dict) else {})
+        return cls(
+            media_type=media_type,
+            name=as_str(data.get("name"), "name", default=""),
+            tag=as_str(data.get("tag"), "tag", default=""),
+            architecture=as_str(data.get("architecture"), "architecture", default=""),
+            fs_layers=tuple(x for x in layers if isinstance(x, str)),
+            history=tuple(history),
+        )
+
+
+ParsedManifest = ImageManifest | ImageIndex | Schema1Manifest
+
+
+@dataclass(frozen=True)
+class FetchedManifest:
+    digest: str
+    media_type: str
+    raw: bytes = field(repr=False)
+    etag: str | None
+    parsed: ParsedManifest
+
+
+def _media_type_of(data: dict[str, Any], content_type: str | None) -> str:
+    body_type = opt_str(data.get("mediaType"))
+    if body_type:
+        return body_type
+    header_type = mt.base_type(content_type)
+    if header_type in mt.INDEX_TYPES | mt.IMAGE_MANIFEST_TYPES | mt.SCHEMA1_TYPES:
+        return header_type
+    # Early OCI content omitted mediaType and was served as application/json.
+    if data.get("schemaVersion") == 1:
+        return mt.DOCKER_SCHEMA1_SIGNED if "signatures" in data else mt.DOCKER_SCHEMA1
+    if "manifests" in data:
+        return mt.OCI_INDEX
+    if "config" in data and "layers" in data:
+        return mt.OCI_MANIFEST
+    return header_type or "unknown"
+
+
+def parse_manifest(raw: bytes, content_type: str | None) -> ParsedManifest:
+    """Parse a manifest body; dispatch on ``mediaType`` in the body, then the header."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadResponse("The registry sent a manifest that is not valid JSON.") from exc
+    data = as_dict(data, "manifest")
+    media_type = _media_type_of(data, content_type)
+    if media_type in mt.INDEX_TYPES:
+        return ImageIndex.from_json(data, media_type)
+    if media_type in mt.IMAGE_MANIFEST_TYPES:
+        return ImageManifest.from_json(data, media_type)
+    if media_type in mt.SCHEMA1_TYPES:
+        return Schema1Manifest.from_json(data, media_type)
+    if "config" in data and "layers" in data:
+        # Artifact manifests with a custom type still follow the image manifest shape.
+        return ImageManifest.from_json(data, media_type)
+    raise BadResponse(f"Unsupported manifest type {media_type[:100]!r}.")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    created: datetime | None
+    created_by: str
+    comment: str
+    empty_layer: bool
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    created: datetime | None
+    author: str
+    os: str
+    architecture: str
+    variant: str | None
+    env: tuple[str, ...]
+    cmd: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    working_dir: str
+    user: str
+    exposed_ports: tuple[str, ...]
+    volumes: tuple[str, ...]
+    labels: dict[str, str]
+    history: tuple[HistoryEntry, ...]
+    diff_ids: tuple[str, ...]
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """RFC 3339 with up to nanoseconds; None when absent or unparsable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return None if parsed.year <= 1 else parsed  # Go's zero time means "unknown"
+
+
+def parse_config(raw: bytes) -> ImageConfig:
+    try:
+        data = as_dict(json.loads(raw), "config")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadResponse("The registry sent an image config that is not valid JSON.") from exc
+    runtime = as_dict(data.get("config") or {}, "config.config")
+    history = [as_dict(h, "history[]") for h in as_list(data.get("history"))]
+    rootfs = as_dict(data.get("rootfs") or {}, "rootfs")
+    return ImageConfig(
+        created=_timestamp(data.get("created")),
+        author=as_str(data.get("author"), "author", default=""),
+        os=as_str(data.get("os"), "os", default=""),
+        architecture=as_str(data.get("architecture"), "architecture", default=""),
+        variant=opt_str(data.get("variant")),
+        env=tuple(as_str_list(runtime.get("Env"))),
+        cmd=tuple(as_str_list(runtime.get("Cmd"))),
+        entrypoint=tuple(as_str_list(runtime.get("Entrypoint"))),
+        working_dir=as_str(runtime.get("WorkingDir"), "WorkingDir", default=""),
+        user=as_str(runtime.get("User"), "User", default=""),
+        exposed_ports=tuple(sorted(as_dict(runtime.get("ExposedPorts") or {}, "ExposedPorts"))),
+        volumes=tuple(sorted(as_dict(runtime.get("Volumes") or {}, "Volumes"))),
+        labels=as_str_dict(runtime.get("Labels")),
+        history=tuple(
+            HistoryEntry(
+                created=_timestamp(h.get("created")),
+                created_by=as_str(h.get("created_by"), "created_by", default=""),
+                comment=as_str(h.get("comment"), "comment", default=""),
+                empty_layer=h.get("empty_layer") is True,
+            )
+            for h in history
+        ),
+        diff_ids=tuple(as_str_list(rootfs.get("diff_ids"))),
+    )

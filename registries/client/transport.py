@@ -1,0 +1,358 @@
+"""The one place that sends HTTP requests to registries and token servers.
+
+Every request gets timeouts and a total deadline, a size cap read by streaming, redirects
+followed by hand, the SSRF guard, one log line, one observer record, and error mapping.
+Auth: https://distribution.github.io/distribution/spec/auth/token/#how-to-authenticate
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
+from urllib3.exceptions import ReadTimeoutError
+
+from . import auth, errors
+from .errormap import error_codes, error_for
+from .errors import NotFoundWhat
+from .netguard import DestinationRefused, check_host
+
+logger = logging.getLogger("regfront.registry")
+
+KIB = 1024
+MIB = 1024 * KIB
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CHUNK_SIZE = 64 * KIB
+
+
+@dataclass(frozen=True)
+class Limits:
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    deadline: float = 60.0  # seconds for one logical request: auth, retries, redirects
+    max_manifest_bytes: int = 4 * MIB  # manifests and image configs
+    max_json_bytes: int = 16 * MIB  # catalog, tags and referrers pages
+    max_token_bytes: int = 1 * MIB
+    max_error_bytes: int = 64 * KIB  # error bodies are read this far, then cut
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One real HTTP request, for metrics and tests."""
+
+    registry: str
+    method: str
+    path: str
+    status: int | None
+    outcome: str  # "ok", "redirect", "not_modified", "client_error", "server_error", or an error
+    duration: float  # seconds
+
+
+Observer = Callable[[RequestRecord], None]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive
+    body: bytes
+    url: str  # after redirects
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port or default_port)
+
+
+def _outcome(status: int) -> str:
+    if status in REDIRECT_STATUSES:
+        return "redirect"
+    if status == 304:
+        return "not_modified"
+    if status < 400:
+        return "ok"
+    return "client_error" if status < 500 else "server_error"
+
+
+class Transport:
+    """Sends requests for one registry. Thread-safe; state lives in the token cache."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str,
+        session: requests.Session,
+        username: str | None,
+        password: str | None,
+        verify: bool | str,
+        limits: Limits,
+        deny_private: bool,
+        token_cache: auth.TokenCache,
+        observer: Observer | None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self.session = session
+        self._username = username
+        self._password = password
+        self._account = auth.account_key(username, password)
+        self.verify = verify
+        self.limits = limits
+        self.deny_private = deny_private
+        self.cache = token_cache
+        self.observer = observer
+        self._origin_key = "{}://{}:{}".format(*origin(self.base_url))
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"<Transport {self.name} {self.base_url}>"
+
+    @property
+    def auth_mode(self) -> auth.AuthMode:
+        challenge = self.cache.challenge_for(self._origin_key)
+        return "none" if challenge is None else challenge.scheme  # type: ignore[return-value]
+
+    def send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        scopes: Collection[str] = (),
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+        max_bytes: int,
+        not_found: NotFoundWhat = "page",
+        probe: bool = False,
+    ) -> Reply:
+        """Send one logical request, authenticating as the registry asks; map errors.
+
+        ``probe`` forgets what we knew about the registry's auth and starts anonymous.
+        """
+        url = urljoin(self.base_url + "/", path_or_url)
+        deadline = time.monotonic() + self.limits.deadline
+        if probe:
+            self.cache.remember_challenge(self._origin_key, None)
+        # Credentials and tokens go to the registry's own origin only, never to a Link target
+        # or redirect elsewhere.
+        ours = origin(url) == origin(self.base_url)
+        sent_auth = self._known_auth(scopes, deadline) if ours else {}
+        reply = self._exchange(method, url, {**(headers or {}), **sent_auth}, max_bytes, deadline)
+        if reply.status == 401 and ours and origin(reply.url) == origin(self.base_url):
+            challenge = auth.pick_challenge(
+                auth.parse_challenges(reply.headers.get("WWW-Authenticate", ""))
+            )
+            new_auth = self._fresh_auth(challenge, scopes, deadline, sent=sent_auth)
+            if new_auth:
+                retry_headers = {**(headers or {}), **new_auth}
+                reply = self._exchange(method, url, retry_headers, max_bytes, deadline)
+            if reply.status == 401:
+                raise self._unauthorized(reply)
+        if reply.status in accept:
+            return reply
+        raise error_for(reply.status, reply.headers, reply.body, not_found=not_found)
+
+    # -- auth -----------------------------------------------------------------------------
+
+    def _basic(self) -> dict[str, str]:
+        if self._username is None:
+            return {}
+        return {"Authorization": auth.basic_header(self._username, self._password or "")}
+
+    def _known_auth(self, scopes: Collection[str], deadline: float) -> dict[str, str]:
+        """Authorization for a registry whose challenge we already know (saves a 401)."""
+        challenge = self.cache.challenge_for(self._origin_key)
+        if challenge is None:
+            return {}
+        if challenge.scheme == "basic":
+            return self._basic()
+        return self._bearer(challenge, scopes, deadline, fresh=False)
+
+    def _fresh_auth(
+        self,
+        challenge: auth.Challenge | None,
+        scopes: Collection[str],
+        deadline: float,
+        *,
+        sent: Mapping[str, str],
+    ) -> dict[str, str]:
+        """Authorization for a retry after 401, or {} when a retry cannot help."""
+        if challenge is None:
+            return {}
+        self.cache.remember_challenge(self._origin_key, challenge)
+        if challenge.scheme == "basic":
+            basic = self._basic()
+            return basic if basic and basic != dict(sent) else {}
+        # A rejected bearer token was expired, revoked or too narrow: get a new one, once.
+        return self._bearer(challenge, scopes, deadline, fresh=True)
+
+    def _bearer(
+        self, challenge: auth.Challenge, scopes: Collection[str], deadline: float, *, fresh: bool
+    ) -> dict[str, str]:
+        key_scopes = set(scopes) or set(challenge.scopes)
+        key = self.cache.key(challenge, key_scopes, self._account)
+        token = None if fresh else self.cache.get(key)
+        if token is None:
+            token = self._fetch_token(challenge, key_scopes | set(challenge.scopes), deadline)
+            self.cache.put(key, token)
+        return {"Authorization": f"Bearer {token.value}"}
+
+    def _fetch_token(
+        self, challenge: auth.Challenge, scopes: Collection[str], deadline: float
+    ) -> auth.Token:
+        # https://distribution.github.io/distribution/spec/auth/token/#requesting-a-token
+        realm = challenge.realm or ""
+        scheme = urlsplit(realm).scheme
+        if scheme not in ("http", "https"):
+            raise errors.BadResponse("The registry named an invalid token server.")
+        if scheme == "http" and urlsplit(self.base_url).scheme == "https":
+            raise errors.BadResponse("The registry named a token server without HTTPS.")
+        query = urlencode(auth.token_params(challenge, scopes))
+        url = f"{realm}{'&' if '?' in realm else '?'}{query}" if query else realm
+        headers = {"Accept": "application/json", **self._basic()}
+        reply = self._exchange("GET", url, headers, self.limits.max_token_bytes, deadline)
+        if reply.status in (401, 403):
+            if self._username is None:
+                raise errors.Unauthorized("The registry requires a username and password.")
+            raise errors.Unauthorized(status=reply.status)
+        if reply.status != 200:
+            raise error_for(reply.status, reply.headers, reply.body)
+        try:
+            return auth.parse_token_response(json.loads(reply.body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.BadResponse("The token server sent an unusable response.") from exc
+
+    def _unauthorized(self, reply: Reply) -> errors.RegistryError:
+        challenges = auth.parse_challenges(reply.headers.get("WWW-Authenticate", ""))
+        if "DENIED" in error_codes(reply.body) or any(
+            c.error == "insufficient_scope" for c in challenges
+        ):
+            return errors.Denied(status=401)
+        if self._username is None:
+            return errors.Unauthorized("The registry requires a username and password.")
+        return errors.Unauthorized(status=401)
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    def _exchange(
+        self, method: str, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
+    ) -> Reply:
+        """Send, following redirects by hand; drop Authorization when the origin changes."""
+        headers = dict(headers)
+        for _ in range(self.limits.max_redirects + 1):
+            reply = self._hop(method, url, headers, max_bytes, deadline)
+            location = reply.headers.get("Location")
+            if reply.status not in REDIRECT_STATUSES or not location:
+                return reply
+            target = urljoin(url, location)
+            if origin(target) != origin(url):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if reply.status == 303 and method != "HEAD":
+                method = "GET"
+            url = target
+        raise errors.BadResponse("The registry redirected too many times.")
+
+    def _hop(
+        self, method: str, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
+    ) -> Reply:
+        """Exactly one HTTP request: guard, timeouts, capped read, log, observer."""
+        parts = urlsplit(url)
+        started = time.monotonic()
+        status: int | None = None
+        outcome = "error"
+        try:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise errors.Refused("Refusing to follow a link that is not HTTP(S).")
+            check_host(parts.hostname, deny_private=self.deny_private)
+            remaining = deadline - started
+            if remaining <= 0:
+                raise errors.Timeout()
+            timeout = (
+                min(self.limits.connect_timeout, remaining),
+                min(self.limits.read_timeout, remaining),
+            )
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+                verify=self.verify,
+            )
+            with response:
+                status = response.status_code
+                body = self._read(response, method, max_bytes, deadline)
+                reply = Reply(status, response.headers, body, url)
+            outcome = _outcome(status)
+            return reply
+        except errors.RegistryError as exc:
+            outcome = type(exc).__name__
+            raise
+        except DestinationRefused as exc:
+            outcome = "Refused"
+            raise errors.Refused() from exc
+        except requests.RequestException as exc:
+            mapped = _map_requests_error(exc)
+            outcome = type(mapped).__name__
+            raise mapped from exc
+        finally:
+            self._record(method, parts.path or "/", status, outcome, time.monotonic() - started)
+
+    def _read(
+        self, response: requests.Response, method: str, max_bytes: int, deadline: float
+    ) -> bytes:
+        if method == "HEAD" or response.status_code in REDIRECT_STATUSES:
+            return b""
+        is_error = response.status_code >= 400
+        cap = self.limits.max_error_bytes if is_error else max_bytes
+        length = response.headers.get("Content-Length", "")
+        if not is_error and length.isdigit() and int(length) > cap:
+            raise errors.TooLarge()
+        body = bytearray()
+        for chunk in response.iter_content(CHUNK_SIZE):
+            body += chunk
+            if len(body) > cap:
+                if is_error:
+                    return bytes(body[:cap])  # enough to read an error code
+                raise errors.TooLarge()
+            if time.monotonic() > deadline:
+                raise errors.Timeout()
+        return bytes(body)
+
+    def _record(
+        self, method: str, path: str, status: int | None, outcome: str, duration: float
+    ) -> None:
+        logger.info(
+            "registry=%s method=%s path=%s status=%s outcome=%s duration_ms=%d",
+            self.name, method, path, status if status is not None else "-", outcome,
+            duration * 1000,
+        )  # fmt: skip
+        if self.observer is not None:
+            record = RequestRecord(self.name, method, path, status, outcome, duration)
+            try:
+                self.observer(record)
+            except Exception:
+                logger.exception("registry=%s observer failed", self.name)
+
+
+def _map_requests_error(exc: requests.RequestException) -> errors.RegistryError:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return errors.TLSError()
+    if isinstance(exc, requests.exceptions.Timeout):
+        return errors.Timeout()
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return errors.BadResponse("The registry's response was cut off or corrupt.")
+    if isinstance(exc, requests.ConnectionError):
+        if exc.args and isinstance(exc.args[0], ReadTimeoutError):
+            return errors.Timeout()
+        return errors.Unreachable()
+    return errors.Unreachable("The registry URL could not be used.")
