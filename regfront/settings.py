@@ -4,10 +4,13 @@ Secrets may be given as `<NAME>_FILE` pointing at a file instead. The README's s
 table lists every variable.
 """
 
+import re
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
+from regfront.clientip import parse_networks
 from regfront.startup import fail, parse_encryption_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,7 +45,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "regfront.request_logging.RequestLogMiddleware",  # outermost: one log line per request
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,7 +122,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"()": "regfront.logformat.PlainFormatter"},
+        "json": {"()": "regfront.logformat.JSONFormatter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("REGFRONT_LOG_LEVEL", default="INFO")},
 }
@@ -143,3 +151,97 @@ REGFRONT_REPOSITORIES_PER_PAGE = env.int("REGFRONT_REPOSITORIES_PER_PAGE", defau
 # The tag page resolves every tag of the repository to list those sharing its digest, up to
 # this many tags; beyond it the list shows only tags already known from the cache.
 REGFRONT_SIBLING_TAGS_MAX = env.int("REGFRONT_SIBLING_TAGS_MAX", default=500)
+# "Newest first" needs every tag's created time; offered up to this many tags.
+REGFRONT_SORT_BY_DATE_MAX = env.int("REGFRONT_SORT_BY_DATE_MAX", default=500)
+
+# --- Production hardening / logging / metrics (README "Production", docs/deploy.md) -----
+# HTTPS: secure cookies, HSTS and a redirect to https. The probes stay reachable over plain
+# HTTP so that load balancers and Prometheus can ask an instance directly.
+REGFRONT_HTTPS = env.bool("REGFRONT_HTTPS", default=False)
+SECURE_SSL_REDIRECT = REGFRONT_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("REGFRONT_HSTS_SECONDS", default=31_536_000) if REGFRONT_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("REGFRONT_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("REGFRONT_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = REGFRONT_HTTPS
+CSRF_TRUSTED_ORIGINS = env.list("REGFRONT_CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a load balancer / reverse proxy that sets X-Forwarded-Proto, -Host and -For. Only
+# turn on when every request passes through that proxy: clients could forge them otherwise.
+REGFRONT_BEHIND_PROXY = env.bool("REGFRONT_BEHIND_PROXY", default=False)
+if REGFRONT_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or style anywhere: everything comes from our own static files.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# Served under a sub-path by a reverse proxy that strips it (see README "Production").
+REGFRONT_URL_PREFIX = env.str("REGFRONT_URL_PREFIX", default="").rstrip("/")
+if REGFRONT_URL_PREFIX:
+    if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", REGFRONT_URL_PREFIX):
+        fail("REGFRONT_URL_PREFIX must look like /registry-ui (a path, no trailing slash).")
+    FORCE_SCRIPT_NAME = REGFRONT_URL_PREFIX
+    STATIC_URL = f"{REGFRONT_URL_PREFIX}/static/"
+    SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{REGFRONT_URL_PREFIX}/"
+
+# Hashed, compressed static files once collectstatic has run (the Docker image does it).
+REGFRONT_STATIC_MANIFEST = env.bool("REGFRONT_STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if REGFRONT_STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Timeouts that keep a dead PostgreSQL or Redis from hanging requests and /readyz.
+REGFRONT_READYZ_TIMEOUT = env.float("REGFRONT_READYZ_TIMEOUT", default=3.0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("REGFRONT_DB_CONNECT_TIMEOUT", default=5)
+    )
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    _cache_timeout = env.float("REGFRONT_CACHE_SOCKET_TIMEOUT", default=2.0)
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault("socket_connect_timeout", _cache_timeout)
+    _cache_options.setdefault("socket_timeout", _cache_timeout)
+
+# Logs: one line per request (regfront.request); outbound registry calls log on
+# regfront.registry. Both go through the same formatter; 4xx need no second line.
+REGFRONT_LOG_FORMAT = env.str("REGFRONT_LOG_FORMAT", default="plain")
+if REGFRONT_LOG_FORMAT not in ("plain", "json"):
+    fail("REGFRONT_LOG_FORMAT must be plain or json.")
+LOGGING["handlers"]["console"]["formatter"] = REGFRONT_LOG_FORMAT
+LOGGING.setdefault("loggers", {})["django.request"] = {"level": "ERROR"}
+
+# /metrics: off (404), public, or a comma-separated list of client IPs / networks; a bearer
+# token (REGFRONT_METRICS_TOKEN) is accepted in addition whenever it is set.
+_metrics = env.str("REGFRONT_METRICS", default="off").strip()
+REGFRONT_METRICS_TOKEN = env.str("REGFRONT_METRICS_TOKEN", default="")
+REGFRONT_METRICS_NETWORKS: list = []
+if _metrics.lower() in ("", "off", "public"):
+    REGFRONT_METRICS = _metrics.lower() or "off"
+else:
+    REGFRONT_METRICS = "allowlist"
+    try:
+        REGFRONT_METRICS_NETWORKS = parse_networks(_metrics.split(","))
+    except ValueError as exc:
+        fail(f"REGFRONT_METRICS: {exc}; use off, public or a list of IPs/networks.")
+
+# Login rate limit per (client IP, username): refused with 429 after this many failures
+# within the window (seconds) that starts at the first failure.
+REGFRONT_LOGIN_MAX_FAILURES = env.int("REGFRONT_LOGIN_MAX_FAILURES", default=10)
+REGFRONT_LOGIN_FAILURE_WINDOW = env.int("REGFRONT_LOGIN_FAILURE_WINDOW", default=15 * 60)

@@ -1,11 +1,266 @@
-"""Class-based views: URL → service → template. No HTTP to registries here."""
+"""Class-based views: URL → service → template. No HTTP to registries here.
 
-from django.views.generic import ListView
+RegistryMixin loads the registry in setup() and turns the client's domain errors into pages
+in dispatch(); the views themselves only assemble context.
+"""
 
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView
+
+from registries import services
+from registries.browsing import (
+    namespace_crumbs,
+    namespace_listing,
+    page_query,
+    registry_for_reference,
+    repository_url,
+)
+from registries.client import errors
+from registries.client.reference import (
+    InvalidReference,
+    parse_image_reference,
+    parse_repository_path,
+)
+from registries.errorpages import invalid_reference_response, registry_error_response
 from registries.models import Registry
 
 
-class RegistryListView(ListView):
-    model = Registry
+class RegistryMixin:
+    """Finds the registry (404 when unknown) and maps registry failures to error pages."""
+
+    registry: Registry
+
+    def setup(self, request: HttpRequest, *args, **kwargs) -> None:
+        super().setup(request, *args, **kwargs)
+        self.registry = get_object_or_404(Registry, name=kwargs["name"])
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except errors.RegistryError as exc:
+            return registry_error_response(request, self.registry, exc)
+
+    @property
+    def refresh(self) -> bool:
+        return self.request.GET.get("refresh") == "1"
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(registry=self.registry, **kwargs)
+        repository = self.kwargs.get("repository")
+        if repository:
+            context["repository"] = repository
+            context["repository_label"] = repository.rsplit("/", 1)[-1]
+            context["crumbs"] = namespace_crumbs(repository)
+        return context
+
+
+class RegistryListView(TemplateView):
     template_name = "registries/registry_list.html"
-    context_object_name = "registries"
+
+    def get_context_data(self, **kwargs) -> dict:
+        registries = list(Registry.objects.all())
+        statuses = services.registries_status(registries=registries)
+        rows = [
+            {
+                "registry": registry,
+                "status": statuses[registry.pk],
+                "repository_count": services.catalog_cached_size(registry=registry),
+            }
+            for registry in registries
+        ]
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class CatalogView(RegistryMixin, TemplateView):
+    template_name = "registries/catalog.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        repositories = services.catalog_list(registry=self.registry, refresh=self.refresh)
+        query = self.request.GET.get("q", "").strip()
+        namespace = self.request.GET.get("ns", "").strip("/")
+        if query:
+            needle = query.lower()
+            matches = [name for name in repositories if needle in name.lower()]
+            listing = namespace_listing(matches, namespace="", flat=True)
+        else:
+            listing = namespace_listing(repositories, namespace=namespace)
+        page = Paginator(listing.repositories, settings.REGFRONT_REPOSITORIES_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
+        return super().get_context_data(
+            total=len(repositories),
+            query=query,
+            namespace=namespace,
+            listing=listing,
+            page=page,
+            page_query=page_query(self.request),
+            **kwargs,
+        )
+
+
+class RepositoryView(RegistryMixin, TemplateView):
+    template_name = "registries/repository.html"
+    SORTS = ("natural", "newest")
+
+    def get_context_data(self, **kwargs) -> dict:
+        repository = self.kwargs["repository"]
+        tags = services.tag_list(
+            registry=self.registry, repository=repository, refresh=self.refresh
+        )
+        query = self.request.GET.get("q", "").strip()
+        if query:
+            tags = [tag for tag in tags if query.lower() in tag.lower()]
+        sort = self.request.GET.get("sort", "natural")
+        sort = sort if sort in self.SORTS else "natural"
+        sort_limited = sort == "newest" and len(tags) > settings.REGFRONT_SORT_BY_DATE_MAX
+        if sort == "newest" and not sort_limited:
+            summaries = services.tag_summaries(
+                registry=self.registry, repository=repository, tags=tags, refresh=self.refresh
+            )
+            summaries.sort(key=lambda s: (s.image and s.image.created) is not None, reverse=True)
+            summaries.sort(
+                key=lambda s: s.image.created.timestamp() if s.image and s.image.created else 0,
+                reverse=True,
+            )
+            page = Paginator(summaries, settings.REGFRONT_TAGS_PER_PAGE).get_page(
+                self.request.GET.get("page")
+            )
+            rows = list(page.object_list)
+        else:
+            page = Paginator(tags, settings.REGFRONT_TAGS_PER_PAGE).get_page(
+                self.request.GET.get("page")
+            )
+            rows = services.tag_summaries(
+                registry=self.registry,
+                repository=repository,
+                tags=list(page.object_list),
+                refresh=self.refresh,
+            )
+        return super().get_context_data(
+            rows=mark_shared_digests(rows),
+            page=page,
+            query=query,
+            sort=sort,
+            sort_limited=sort_limited,
+            sort_max=settings.REGFRONT_SORT_BY_DATE_MAX,
+            tag_count=len(tags),
+            page_query=page_query(self.request),
+            **kwargs,
+        )
+
+
+def mark_shared_digests(rows: list[services.TagSummary]) -> list[dict]:
+    """Pair each visible tag with the other visible tags that point at the same digest."""
+    by_digest: dict[str, list[str]] = {}
+    for row in rows:
+        if row.image:
+            by_digest.setdefault(row.image.digest, []).append(row.tag)
+    return [
+        {
+            "summary": row,
+            "same_as": [t for t in by_digest.get(row.image.digest, []) if t != row.tag]
+            if row.image
+            else [],
+        }
+        for row in rows
+    ]
+
+
+class ManifestView(RegistryMixin, TemplateView):
+    """A tag (`repo:tag`) or a digest (`repo@sha256:…`): one page for both."""
+
+    template_name = "registries/manifest.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        repository, tag, digest = (
+            self.kwargs["repository"],
+            self.kwargs["tag"],
+            self.kwargs["digest"],
+        )
+        detail = services.manifest_detail(
+            registry=self.registry, repository=repository, tag=tag, digest=digest
+        )
+        siblings, siblings_complete = self.sibling_tags(repository, detail.digest)
+        host = self.registry.host
+        return super().get_context_data(
+            detail=detail,
+            siblings=[t for t in siblings if t != tag],
+            siblings_complete=siblings_complete,
+            pull_by_tag=f"{host}/{repository}:{tag}" if tag else None,
+            pull_by_digest=f"{host}/{repository}@{detail.digest}",
+            **kwargs,
+        )
+
+    def sibling_tags(self, repository: str, digest: str) -> tuple[list[str], bool]:
+        try:
+            tags = services.tag_list(registry=self.registry, repository=repository)
+        except errors.NotFound:
+            return [], True
+        if len(tags) > settings.REGFRONT_SIBLING_TAGS_MAX:
+            return [], False
+        groups = services.tags_by_digest(registry=self.registry, repository=repository, tags=tags)
+        return groups.get(digest, []), True
+
+
+def reference_view(request: HttpRequest, name: str, reference: str) -> HttpResponse:
+    """Route `/registry/<name>/<reference>` by the reference grammar, as people paste it."""
+    registry = get_object_or_404(Registry, name=name)
+    try:
+        parsed = parse_repository_path(reference)
+    except InvalidReference as exc:
+        return invalid_reference_response(request, registry, str(exc))
+    if parsed.tag or parsed.digest:
+        return ManifestView.as_view()(
+            request, name=name, repository=parsed.repository, tag=parsed.tag, digest=parsed.digest
+        )
+    if not reference.endswith("/"):
+        return redirect(repository_url(registry, parsed.repository))
+    return RepositoryView.as_view()(request, name=name, repository=parsed.repository)
+
+
+class JumpView(TemplateView):
+    """The header's jump box: `host/repo:tag`, `repo@sha256:…` or a repository name."""
+
+    template_name = "registries/jump.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        text = request.GET.get("ref", "").strip()
+        if not text:
+            return redirect("registries:home")
+        try:
+            reference = parse_image_reference(text)
+        except InvalidReference as exc:
+            return self.render_to_response(
+                self.get_context_data(text=text, error=str(exc)), status=400
+            )
+        registries = list(Registry.objects.all())
+        registry = registry_for_reference(
+            registries, domain=reference.domain, current=request.GET.get("registry", "")
+        )
+        if registry is None:
+            if reference.domain:
+                raise Http404(f"No registry is configured for {reference.domain}.")
+            choices = [
+                (
+                    r,
+                    repository_url(
+                        r,
+                        reference.repository,
+                        tag=reference.tag or "",
+                        digest=reference.digest or "",
+                    ),
+                )
+                for r in registries
+            ]
+            return self.render_to_response(self.get_context_data(text=text, choices=choices))
+        return redirect(
+            repository_url(
+                registry,
+                reference.repository,
+                tag=reference.tag or "",
+                digest=reference.digest or "",
+            )
+        )

@@ -23,3 +23,19 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def registry_row(db):
+    """Save a Registry row for a RunningRegistry from tests/support (name defaults to its auth)."""
+    from registries.models import Registry
+
+    def make(running, *, name: str | None = None, password: str | None = None) -> Registry:
+        return Registry.objects.create(
+            name=name or f"{running.auth}reg",
+            url=running.url,
+            username=running.username or "",
+            password=(running.password or "") if password is None else password,
+        )
+
+    return make

@@ -1,0 +1,85 @@
+"""Pure helpers for the browsing pages: namespace trees, query strings, jump-box lookups."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from registries.models import Registry
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str  # full path, e.g. "team/backend"
+    label: str  # last component, e.g. "backend"
+    count: int  # repositories below it
+
+
+@dataclass(frozen=True)
+class NamespaceListing:
+    namespaces: list[Namespace] = field(default_factory=list)
+    repositories: list[str] = field(default_factory=list)
+    parents: list[Namespace] = field(default_factory=list)  # breadcrumb from the root
+
+
+def namespace_listing(names: list[str], *, namespace: str, flat: bool = False) -> NamespaceListing:
+    """One level of the namespace tree: child namespaces with counts, repositories here.
+
+    A name can be both a repository and a namespace (`team/app` and `team/app/db`): it
+    appears in both lists. `flat` lists every name as a repository (filter results).
+    """
+    if flat:
+        return NamespaceListing(repositories=list(names))
+    prefix = f"{namespace}/" if namespace else ""
+    children: Counter[str] = Counter()
+    here: list[str] = []
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        rest = name[len(prefix) :]
+        head, slash, _ = rest.partition("/")
+        if slash:
+            children[head] += 1
+        else:
+            here.append(name)
+    parts = namespace.split("/") if namespace else []
+    parents = [Namespace("/".join(parts[: i + 1]), part, 0) for i, part in enumerate(parts)]
+    return NamespaceListing(
+        namespaces=[Namespace(f"{prefix}{c}", c, n) for c, n in sorted(children.items())],
+        repositories=here,
+        parents=parents,
+    )
+
+
+def page_query(request: HttpRequest) -> str:
+    """The current query string without `page` and `refresh`, for paging links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("refresh", None)
+    return params.urlencode()
+
+
+def registry_for_reference(
+    registries: list[Registry], *, domain: str | None, current: str
+) -> Registry | None:
+    """Which registry a pasted reference means: by host, else the current or the only one."""
+    if domain:
+        wanted = domain.lower()
+        return next((r for r in registries if r.host.lower() == wanted), None)
+    by_name = {r.name: r for r in registries}
+    if current in by_name:
+        return by_name[current]
+    return registries[0] if len(registries) == 1 else None
+
+
+def namespace_crumbs(repository: str) -> list[Namespace]:
+    """`team/app/api` → crumbs for `team` and `team/app` (the namespaces above it)."""
+    parts = repository.split("/")[:-1]
+    return [Namespace("/".join(parts[: i + 1]), part, 0) for i, part in enumerate(parts)]
+
+
+def repository_url(registry: Registry, repository: str, *, tag: str = "", digest: str = "") -> str:
+    """`/registry/<name>/<repo>/`, `…/<repo>:<tag>` or `…/<repo>@<digest>`."""
+    suffix = f"@{digest}" if digest else f":{tag}" if tag else "/"
+    return reverse("registries:reference", args=[registry.name, f"{repository}{suffix}"])

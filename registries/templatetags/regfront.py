@@ -1,0 +1,57 @@
+"""Small presentation helpers: humanised values with the exact value at hand."""
+
+from datetime import datetime
+
+from django import template
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from registries.browsing import repository_url
+
+register = template.Library()
+
+
+@register.filter
+def short_digest(digest: str | None) -> str:
+    """`sha256:0123456789ab…` → `0123456789ab` (what docker shows as IMAGE ID)."""
+    if not digest:
+        return ""
+    return digest.partition(":")[2][:12] or digest[:12]
+
+
+@register.simple_tag
+def size(value: int | None) -> str:
+    """A humanised size with the exact byte count on hover."""
+    if value is None:
+        return format_html('<span class="muted">—</span>')
+    return format_html('<span title="{} bytes">{}</span>', f"{value:,}", filesizeformat(value))
+
+
+@register.simple_tag
+def when(value: datetime | None) -> str:
+    """Relative time ("3 days ago") with the exact UTC time on hover and in datetime=."""
+    if value is None:
+        return format_html('<span class="muted">—</span>')
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.UTC)
+    exact = value.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if value > timezone.now():
+        relative = f"in {timesince(timezone.now(), value)}"
+    else:
+        relative = f"{timesince(value)} ago"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, relative
+    )
+
+
+@register.filter
+def is_web_link(value: str) -> bool:
+    """Labels become links only when they are plain http(s) URLs (never javascript:)."""
+    return isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value
+
+
+@register.simple_tag
+def repo_url(registry, repository: str, tag: str = "", digest: str = "") -> str:
+    return repository_url(registry, repository, tag=tag or "", digest=digest or "")
