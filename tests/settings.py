@@ -11,3 +11,6 @@ from regfront.settings import *  # noqa: F403
 # Serve static files from static/ without collectstatic (the browser tests load them).
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Templates render without collectstatic: plain static storage, whatever DEBUG says.
+_PLAIN_STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+STORAGES = STORAGES | {"staticfiles": _PLAIN_STATIC}  # noqa: F405
