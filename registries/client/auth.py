@@ -181,6 +181,7 @@ class TokenCache:
         self._lock = threading.Lock()
         self._tokens: dict[CacheKey, Token] = {}
         self._challenges: dict[str, Challenge] = {}
+        self._fetch_locks: dict[CacheKey, threading.Lock] = {}
         self._max_entries = max_entries
 
     @staticmethod
@@ -201,9 +202,12 @@ class TokenCache:
                 self._evict()
             self._tokens[key] = token
 
-    def discard(self, key: CacheKey) -> None:
+    def lock_for(self, key: CacheKey) -> threading.Lock:
+        """One lock per key, so concurrent misses fetch one token instead of many."""
         with self._lock:
-            self._tokens.pop(key, None)
+            if len(self._fetch_locks) >= self._max_entries:
+                self._fetch_locks.clear()  # worst case: one duplicate fetch
+            return self._fetch_locks.setdefault(key, threading.Lock())
 
     def _evict(self) -> None:
         now = time.monotonic()

@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import requests
+from urllib3.exceptions import ReadTimeoutError
+
 from . import errors
+from .auth import parse_challenges
 from .errors import NotFoundWhat
 
 NOT_FOUND_CODES: dict[str, NotFoundWhat] = {
@@ -77,3 +81,31 @@ def error_for(
             f"The registry failed with HTTP {status}{code_note}.", status=status
         )
     return errors.BadResponse(f"The registry answered HTTP {status}{code_note}.", status=status)
+
+
+def unauthorized_error(
+    headers: Mapping[str, str], body: bytes, *, anonymous: bool
+) -> errors.RegistryError:
+    """A 401 that survived the auth retry: too little scope is Denied, else Unauthorized."""
+    challenges = parse_challenges(headers.get("WWW-Authenticate", ""))
+    if "DENIED" in error_codes(body) or any(c.error == "insufficient_scope" for c in challenges):
+        return errors.Denied(status=401)
+    if anonymous:
+        return errors.Unauthorized("The registry requires a username and password.")
+    return errors.Unauthorized(status=401)
+
+
+def error_for_exception(exc: requests.RequestException) -> errors.RegistryError:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return errors.TLSError()
+    if isinstance(exc, requests.exceptions.Timeout):
+        return errors.Timeout()
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return errors.BadResponse("The registry's response was cut off or corrupt.")
+    if isinstance(exc, requests.ConnectionError):
+        if exc.args and isinstance(exc.args[0], ReadTimeoutError):
+            return errors.Timeout()  # raised while streaming the body
+        return errors.Unreachable()
+    return errors.Unreachable("The registry URL could not be used.")

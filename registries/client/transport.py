@@ -2,23 +2,23 @@
 
 Every request gets timeouts and a total deadline, a size cap read by streaming, redirects
 followed by hand, the SSRF guard, one log line, one observer record, and error mapping.
-Auth: https://distribution.github.io/distribution/spec/auth/token/#how-to-authenticate
+Which Authorization header to send is decided by authflow.Authorizer.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
-from urllib3.exceptions import ReadTimeoutError
 
-from . import auth, errors
-from .errormap import error_codes, error_for
+from . import errors
+from .auth import AuthMode, TokenCache
+from .authflow import Authorizer
+from .errormap import error_for, error_for_exception, unauthorized_error
 from .errors import NotFoundWhat
 from .netguard import DestinationRefused, check_host
 
@@ -95,29 +95,30 @@ class Transport:
         verify: bool | str,
         limits: Limits,
         deny_private: bool,
-        token_cache: auth.TokenCache,
+        token_cache: TokenCache,
         observer: Observer | None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name
         self.session = session
-        self._username = username
-        self._password = password
-        self._account = auth.account_key(username, password)
         self.verify = verify
         self.limits = limits
         self.deny_private = deny_private
-        self.cache = token_cache
         self.observer = observer
-        self._origin_key = "{}://{}:{}".format(*origin(self.base_url))
+        self.authorizer = Authorizer(
+            registry_url=self.base_url,
+            username=username,
+            password=password,
+            cache=token_cache,
+            fetch=self._fetch_token_reply,
+        )
 
     def __repr__(self) -> str:  # never show credentials
         return f"<Transport {self.name} {self.base_url}>"
 
     @property
-    def auth_mode(self) -> auth.AuthMode:
-        challenge = self.cache.challenge_for(self._origin_key)
-        return "none" if challenge is None else challenge.scheme  # type: ignore[return-value]
+    def auth_mode(self) -> AuthMode:
+        return self.authorizer.mode
 
     def send(
         self,
@@ -138,107 +139,31 @@ class Transport:
         url = urljoin(self.base_url + "/", path_or_url)
         deadline = time.monotonic() + self.limits.deadline
         if probe:
-            self.cache.remember_challenge(self._origin_key, None)
+            self.authorizer.forget()
         # Credentials and tokens go to the registry's own origin only, never to a Link target
         # or redirect elsewhere.
         ours = origin(url) == origin(self.base_url)
-        sent_auth = self._known_auth(scopes, deadline) if ours else {}
+        sent_auth = self.authorizer.known(scopes, deadline) if ours else {}
         reply = self._exchange(method, url, {**(headers or {}), **sent_auth}, max_bytes, deadline)
         if reply.status == 401 and ours and origin(reply.url) == origin(self.base_url):
-            challenge = auth.pick_challenge(
-                auth.parse_challenges(reply.headers.get("WWW-Authenticate", ""))
-            )
-            new_auth = self._fresh_auth(challenge, scopes, deadline, sent=sent_auth)
+            # https://distribution.github.io/distribution/spec/auth/token/#how-to-authenticate
+            challenge_header = reply.headers.get("WWW-Authenticate", "")
+            new_auth = self.authorizer.after_401(challenge_header, scopes, deadline, sent=sent_auth)
             if new_auth:
                 retry_headers = {**(headers or {}), **new_auth}
                 reply = self._exchange(method, url, retry_headers, max_bytes, deadline)
             if reply.status == 401:
-                raise self._unauthorized(reply)
+                raise unauthorized_error(
+                    reply.headers, reply.body, anonymous=self.authorizer.anonymous
+                )
         if reply.status in accept:
             return reply
         raise error_for(reply.status, reply.headers, reply.body, not_found=not_found)
 
-    # -- auth -----------------------------------------------------------------------------
-
-    def _basic(self) -> dict[str, str]:
-        if self._username is None:
-            return {}
-        return {"Authorization": auth.basic_header(self._username, self._password or "")}
-
-    def _known_auth(self, scopes: Collection[str], deadline: float) -> dict[str, str]:
-        """Authorization for a registry whose challenge we already know (saves a 401)."""
-        challenge = self.cache.challenge_for(self._origin_key)
-        if challenge is None:
-            return {}
-        if challenge.scheme == "basic":
-            return self._basic()
-        return self._bearer(challenge, scopes, deadline, fresh=False)
-
-    def _fresh_auth(
-        self,
-        challenge: auth.Challenge | None,
-        scopes: Collection[str],
-        deadline: float,
-        *,
-        sent: Mapping[str, str],
-    ) -> dict[str, str]:
-        """Authorization for a retry after 401, or {} when a retry cannot help."""
-        if challenge is None:
-            return {}
-        self.cache.remember_challenge(self._origin_key, challenge)
-        if challenge.scheme == "basic":
-            basic = self._basic()
-            return basic if basic and basic != dict(sent) else {}
-        # A rejected bearer token was expired, revoked or too narrow: get a new one, once.
-        return self._bearer(challenge, scopes, deadline, fresh=True)
-
-    def _bearer(
-        self, challenge: auth.Challenge, scopes: Collection[str], deadline: float, *, fresh: bool
-    ) -> dict[str, str]:
-        key_scopes = set(scopes) or set(challenge.scopes)
-        key = self.cache.key(challenge, key_scopes, self._account)
-        token = None if fresh else self.cache.get(key)
-        if token is None:
-            token = self._fetch_token(challenge, key_scopes | set(challenge.scopes), deadline)
-            self.cache.put(key, token)
-        return {"Authorization": f"Bearer {token.value}"}
-
-    def _fetch_token(
-        self, challenge: auth.Challenge, scopes: Collection[str], deadline: float
-    ) -> auth.Token:
-        # https://distribution.github.io/distribution/spec/auth/token/#requesting-a-token
-        realm = challenge.realm or ""
-        scheme = urlsplit(realm).scheme
-        if scheme not in ("http", "https"):
-            raise errors.BadResponse("The registry named an invalid token server.")
-        if scheme == "http" and urlsplit(self.base_url).scheme == "https":
-            raise errors.BadResponse("The registry named a token server without HTTPS.")
-        query = urlencode(auth.token_params(challenge, scopes))
-        url = f"{realm}{'&' if '?' in realm else '?'}{query}" if query else realm
-        headers = {"Accept": "application/json", **self._basic()}
-        reply = self._exchange("GET", url, headers, self.limits.max_token_bytes, deadline)
-        if reply.status in (401, 403):
-            if self._username is None:
-                raise errors.Unauthorized("The registry requires a username and password.")
-            raise errors.Unauthorized(status=reply.status)
-        if reply.status != 200:
-            raise error_for(reply.status, reply.headers, reply.body)
-        try:
-            return auth.parse_token_response(json.loads(reply.body))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.BadResponse("The token server sent an unusable response.") from exc
-
-    def _unauthorized(self, reply: Reply) -> errors.RegistryError:
-        challenges = auth.parse_challenges(reply.headers.get("WWW-Authenticate", ""))
-        if "DENIED" in error_codes(reply.body) or any(
-            c.error == "insufficient_scope" for c in challenges
-        ):
-            return errors.Denied(status=401)
-        if self._username is None:
-            return errors.Unauthorized("The registry requires a username and password.")
-        return errors.Unauthorized(status=401)
-
     # -- HTTP -----------------------------------------------------------------------------
+
+    def _fetch_token_reply(self, url: str, headers: Mapping[str, str], deadline: float) -> Reply:
+        return self._exchange("GET", url, headers, self.limits.max_token_bytes, deadline)
 
     def _exchange(
         self, method: str, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
@@ -299,7 +224,7 @@ class Transport:
             outcome = "Refused"
             raise errors.Refused() from exc
         except requests.RequestException as exc:
-            mapped = _map_requests_error(exc)
+            mapped = error_for_exception(exc)
             outcome = type(mapped).__name__
             raise mapped from exc
         finally:
@@ -340,19 +265,3 @@ class Transport:
                 self.observer(record)
             except Exception:
                 logger.exception("registry=%s observer failed", self.name)
-
-
-def _map_requests_error(exc: requests.RequestException) -> errors.RegistryError:
-    if isinstance(exc, requests.exceptions.SSLError):
-        return errors.TLSError()
-    if isinstance(exc, requests.exceptions.Timeout):
-        return errors.Timeout()
-    if isinstance(
-        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return errors.BadResponse("The registry's response was cut off or corrupt.")
-    if isinstance(exc, requests.ConnectionError):
-        if exc.args and isinstance(exc.args[0], ReadTimeoutError):
-            return errors.Timeout()
-        return errors.Unreachable()
-    return errors.Unreachable("The registry URL could not be used.")

@@ -1,0 +1,136 @@
+"""Which Authorization header to send to a registry, and getting bearer tokens.
+
+Token flow: https://distribution.github.io/distribution/spec/auth/token/
+The token request itself goes out through the transport (``fetch``): same guard, limits, logs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
+
+from . import auth, errors
+from .errormap import error_for
+
+if TYPE_CHECKING:
+    from .transport import Reply
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+FetchToken = Callable[[str, Mapping[str, str], float], "Reply"]
+
+
+class Authorizer:
+    """Basic or Bearer per the registry's challenge; tokens shared through the TokenCache."""
+
+    def __init__(
+        self,
+        *,
+        registry_url: str,
+        username: str | None,
+        password: str | None,
+        cache: auth.TokenCache,
+        fetch: FetchToken,
+    ) -> None:
+        parts = urlsplit(registry_url)
+        self._registry_scheme = parts.scheme
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+        self._origin_key = f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+        self._username = username
+        self._password = password
+        self._account = auth.account_key(username, password)
+        self._cache = cache
+        self._fetch = fetch
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"<Authorizer {self._origin_key} {self._username or 'anonymous'}>"
+
+    @property
+    def anonymous(self) -> bool:
+        return self._username is None
+
+    @property
+    def mode(self) -> auth.AuthMode:
+        challenge = self._cache.challenge_for(self._origin_key)
+        if challenge is None:
+            return "none"
+        return "basic" if challenge.scheme == "basic" else "bearer"
+
+    def forget(self) -> None:
+        """Start over anonymous, e.g. for a ping that must detect the auth mode."""
+        self._cache.remember_challenge(self._origin_key, None)
+
+    def known(self, scopes: Collection[str], deadline: float) -> dict[str, str]:
+        """Authorization for a registry whose challenge we already know (saves a 401)."""
+        challenge = self._cache.challenge_for(self._origin_key)
+        if challenge is None:
+            return {}
+        if challenge.scheme == "basic":
+            return self._basic()
+        return self._bearer(challenge, scopes, deadline, rejected=None)
+
+    def after_401(
+        self, header: str, scopes: Collection[str], deadline: float, *, sent: Mapping[str, str]
+    ) -> dict[str, str]:
+        """Authorization for the one retry after a 401, or {} when a retry cannot help."""
+        challenge = auth.pick_challenge(auth.parse_challenges(header))
+        if challenge is None:
+            return {}
+        self._cache.remember_challenge(self._origin_key, challenge)
+        if challenge.scheme == "basic":
+            basic = self._basic()
+            return basic if basic and basic != dict(sent) else {}
+        # A rejected bearer token was expired, revoked or too narrow: get a new one, once.
+        rejected = sent.get("Authorization", "").removeprefix("Bearer ") or None
+        return self._bearer(challenge, scopes, deadline, rejected=rejected)
+
+    def _basic(self) -> dict[str, str]:
+        if self._username is None:
+            return {}
+        return {"Authorization": auth.basic_header(self._username, self._password or "")}
+
+    def _bearer(
+        self,
+        challenge: auth.Challenge,
+        scopes: Collection[str],
+        deadline: float,
+        *,
+        rejected: str | None,
+    ) -> dict[str, str]:
+        """A cached token other than ``rejected``, or a new one; one fetch per key at a time."""
+        key_scopes = set(scopes) or set(challenge.scopes)
+        key = self._cache.key(challenge, key_scopes, self._account)
+        token = self._cache.get(key)
+        if token is None or token.value == rejected:
+            with self._cache.lock_for(key):  # threads that lost the race reuse the winner's
+                token = self._cache.get(key)
+                if token is None or token.value == rejected:
+                    # Ask for what the registry asked for too (distribution wants `delete`).
+                    token = self._new_token(challenge, key_scopes | set(challenge.scopes), deadline)
+                    self._cache.put(key, token)
+        return {"Authorization": f"Bearer {token.value}"}
+
+    def _new_token(
+        self, challenge: auth.Challenge, scopes: Collection[str], deadline: float
+    ) -> auth.Token:
+        # https://distribution.github.io/distribution/spec/auth/token/#requesting-a-token
+        realm = challenge.realm or ""
+        scheme = urlsplit(realm).scheme
+        if scheme not in ("http", "https"):
+            raise errors.BadResponse("The registry named an invalid token server.")
+        if scheme == "http" and self._registry_scheme == "https":
+            raise errors.BadResponse("The registry named a token server without HTTPS.")
+        query = urlencode(auth.token_params(challenge, scopes))
+        url = f"{realm}{'&' if '?' in realm else '?'}{query}" if query else realm
+        reply = self._fetch(url, {"Accept": "application/json", **self._basic()}, deadline)
+        if reply.status in (401, 403):
+            if self._username is None:
+                raise errors.Unauthorized("The registry requires a username and password.")
+            raise errors.Unauthorized(status=reply.status)
+        if reply.status != 200:
+            raise error_for(reply.status, reply.headers, reply.body)
+        try:
+            return auth.parse_token_response(json.loads(reply.body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.BadResponse("The token server sent an unusable response.") from exc
