@@ -69,6 +69,8 @@ class RegistryClient:
             raise ValueError("The registry URL must start with http:// or https://.")
         if parts.username or parts.password or parts.query or parts.fragment:
             raise ValueError("The registry URL must not contain credentials or a query.")
+        # The API lives at /v2/ on the host root (as docker sees it): any path is dropped.
+        base_url = f"{parts.scheme}://{parts.netloc}"
         self._own_session = session is None
         if session is None:
             session = requests.Session()

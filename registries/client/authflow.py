@@ -119,7 +119,8 @@ class Authorizer:
         scheme = urlsplit(realm).scheme
         if scheme not in ("http", "https"):
             raise errors.BadResponse("The registry named an invalid token server.")
-        if scheme == "http" and self._registry_scheme == "https":
+        if scheme == "http" and self._registry_scheme == "https" and not self.anonymous:
+            # Never downgrade: the password would cross the network in the clear.
             raise errors.BadResponse("The registry named a token server without HTTPS.")
         query = urlencode(auth.token_params(challenge, scopes))
         url = f"{realm}{'&' if '?' in realm else '?'}{query}" if query else realm

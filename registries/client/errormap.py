@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
-from urllib3.exceptions import ReadTimeoutError
+import urllib3
 
 from . import errors
 from .auth import parse_challenges
@@ -95,17 +95,22 @@ def unauthorized_error(
     return errors.Unauthorized(status=401)
 
 
-def error_for_exception(exc: requests.RequestException) -> errors.RegistryError:
-    if isinstance(exc, requests.exceptions.SSLError):
+def error_for_exception(
+    exc: requests.RequestException | urllib3.exceptions.HTTPError,
+) -> errors.RegistryError:
+    """Map requests' errors (sending) and urllib3's (reading the body) to ours."""
+    if isinstance(exc, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
         return errors.TLSError()
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError):
         return errors.Timeout()
-    if isinstance(
-        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
+    cut_off = (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+        urllib3.exceptions.ProtocolError,
+        urllib3.exceptions.DecodeError,
+    )
+    if isinstance(exc, cut_off):
         return errors.BadResponse("The registry's response was cut off or corrupt.")
-    if isinstance(exc, requests.ConnectionError):
-        if exc.args and isinstance(exc.args[0], ReadTimeoutError):
-            return errors.Timeout()  # raised while streaming the body
-        return errors.Unreachable()
-    return errors.Unreachable("The registry URL could not be used.")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
+        return errors.Unreachable("The registry URL could not be used.")
+    return errors.Unreachable()

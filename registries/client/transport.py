@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from . import errors
 from .auth import AuthMode, TokenCache
@@ -223,7 +224,7 @@ class Transport:
         except DestinationRefused as exc:
             outcome = "Refused"
             raise errors.Refused() from exc
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             mapped = error_for_exception(exc)
             outcome = type(mapped).__name__
             raise mapped from exc
@@ -241,7 +242,9 @@ class Transport:
         if not is_error and length.isdigit() and int(length) > cap:
             raise errors.TooLarge()
         body = bytearray()
-        for chunk in response.iter_content(CHUNK_SIZE):
+        # read1 returns what has arrived instead of waiting for a full chunk, so a body that
+        # trickles in cannot outlive the deadline (each read is bounded by the read timeout).
+        while chunk := response.raw.read1(CHUNK_SIZE, decode_content=True):
             body += chunk
             if len(body) > cap:
                 if is_error:

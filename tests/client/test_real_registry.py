@@ -1,5 +1,6 @@
 """RegistryClient against real distribution 2.8 registries (tests/support/fixtures.py)."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -224,3 +225,13 @@ def test_it_refuses_private_addresses_when_asked_to(registry_open):
     by_name = RegistryClient(registry_open.url.replace("127.0.0.1", "localhost"), deny_private=True)
     with pytest.raises(errors.Refused):
         by_name.ping()  # checked when connecting, after DNS
+
+
+def test_it_shares_one_client_across_threads_with_one_token_fetch(registry_token):
+    server = registry_token.token_server
+    client = client_for(registry_token)
+    before = len(server.requests)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: client.manifest(APP, "latest").digest, range(32)))
+    assert set(results) == {registry_token.dataset.digest(APP, "latest")}
+    assert len(server.requests) - before == 1

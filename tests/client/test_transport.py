@@ -383,3 +383,97 @@ def test_it_does_not_send_credentials_to_a_link_on_another_host():
     assert responses.calls[1].request.headers["Authorization"].startswith("Basic ")
     assert responses.calls[2].request.url == elsewhere
     assert "Authorization" not in responses.calls[2].request.headers
+
+
+@responses.activate
+def test_it_falls_back_to_get_when_head_has_no_digest_header():
+    url = f"{BASE}/v2/app/manifests/latest"
+    responses.head(url)
+    responses.get(url, body=MANIFEST, headers={"Content-Type": mt.DOCKER_MANIFEST})
+    assert make_client().manifest_digest("app", "latest") == sha256(MANIFEST)
+    assert [c.request.method for c in responses.calls] == ["HEAD", "GET"]
+
+
+@responses.activate
+def test_it_refuses_a_token_realm_at_a_metadata_address():
+    challenge = 'Bearer realm="https://169.254.169.254/token",service="x"'
+    responses.get(f"{BASE}/v2/", status=401, headers={"WWW-Authenticate": challenge})
+    with pytest.raises(errors.Refused):
+        make_client().ping()
+
+
+@responses.activate
+def test_it_refuses_to_send_credentials_to_a_plain_http_token_realm():
+    challenge = 'Bearer realm="http://auth.test/token",service="x"'
+    responses.get(f"{BASE}/v2/", status=401, headers={"WWW-Authenticate": challenge})
+    with pytest.raises(errors.BadResponse, match="without HTTPS"):
+        make_client(username="alice", password=PASSWORD).ping()
+    assert len(responses.calls) == 1
+
+
+def index_of(*descriptors):
+    return {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": list(descriptors)}
+
+
+SBOM = {
+    "mediaType": mt.OCI_MANIFEST,
+    "digest": "sha256:" + "1" * 64,
+    "size": 500,
+    "artifactType": "application/spdx+json",
+}
+SIGNATURE = {**SBOM, "digest": "sha256:" + "2" * 64, "artifactType": "application/vnd.sig"}
+
+
+@responses.activate
+def test_it_lists_referrers_across_pages_and_filters_when_the_registry_did_not():
+    subject = "sha256:" + "f" * 64
+    url = f"{BASE}/v2/app/referrers/{subject}"
+    responses.get(
+        f"{url}?artifactType=application%2Fspdx%2Bjson",
+        json=index_of(SBOM),
+        headers={"Link": f'<{url}?artifactType=application%2Fspdx%2Bjson&page=2>; rel="next"'},
+    )
+    responses.get(f"{url}?artifactType=application%2Fspdx%2Bjson&page=2", json=index_of(SIGNATURE))
+    found = make_client().referrers("app", subject, artifact_type="application/spdx+json")
+    assert [d.digest for d in found] == [SBOM["digest"]]
+
+
+@responses.activate
+def test_it_trusts_the_registry_filter_when_it_says_it_applied_it():
+    subject = "sha256:" + "f" * 64
+    responses.get(
+        f"{BASE}/v2/app/referrers/{subject}",
+        json=index_of(SBOM, SIGNATURE),
+        headers={"OCI-Filters-Applied": "artifactType"},
+    )
+    found = make_client().referrers("app", subject, artifact_type="application/spdx+json")
+    assert len(found) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(404, "404 page not found"), (405, ""), (200, "<html>SPA fallback</html>")],
+)
+@responses.activate
+def test_it_reports_referrers_unsupported_as_none(status, body):
+    subject = "sha256:" + "f" * 64
+    responses.get(f"{BASE}/v2/app/referrers/{subject}", status=status, body=body)
+    assert make_client().referrers("app", subject) is None
+
+
+@responses.activate
+def test_it_deletes_with_a_delete_scope():
+    digest = sha256(MANIFEST)
+    responses.get(REALM, json={"token": "t"})
+
+    def delete(request):
+        if request.headers.get("Authorization") != "Bearer t":
+            challenge = f'Bearer realm="{REALM}",service="s",scope="repository:app:delete"'
+            return 401, {"WWW-Authenticate": challenge}, b""
+        return 202, {}, b""
+
+    responses.add_callback(responses.DELETE, f"{BASE}/v2/app/manifests/{digest}", callback=delete)
+    make_client(username="alice", password=PASSWORD).delete_manifest("app", digest)
+    token_url = responses.calls[1].request.url
+    assert "scope=repository%3Aapp%3Apull%2Cdelete" in token_url
+    assert "scope=repository%3Aapp%3Adelete" in token_url
