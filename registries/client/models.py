@@ -46,7 +46,7 @@ class Descriptor:
     digest: str
     size: int
     platform: Platform | None = None
-    annotations: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict, hash=False)
     artifact_type: str | None = None
     urls: tuple[str, ...] = ()
 
@@ -83,7 +83,7 @@ class ImageManifest:
     schema_version: int
     config: Descriptor
     layers: tuple[Descriptor, ...]
-    annotations: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict, hash=False)
     artifact_type: str | None = None
     subject: Descriptor | None = None
 
@@ -110,7 +110,7 @@ class ImageIndex:
     media_type: str
     schema_version: int
     manifests: tuple[Descriptor, ...]
-    annotations: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict, hash=False)
     artifact_type: str | None = None
     subject: Descriptor | None = None
 
@@ -136,7 +136,7 @@ class Schema1Manifest:
     tag: str
     architecture: str
     fs_layers: tuple[str, ...]
-    history: tuple[dict[str, Any], ...]
+    history: tuple[dict[str, Any], ...] = field(hash=False)
     schema_version: int = 1
 
     @classmethod
@@ -230,7 +230,7 @@ class ImageConfig:
     user: str
     exposed_ports: tuple[str, ...]
     volumes: tuple[str, ...]
-    labels: dict[str, str]
+    labels: dict[str, str] = field(hash=False)
     history: tuple[HistoryEntry, ...]
     diff_ids: tuple[str, ...]
 

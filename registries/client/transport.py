@@ -8,6 +8,7 @@ Which Authorization header to send is decided by authflow.Authorizer.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ KIB = 1024
 MIB = 1024 * KIB
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_SIZE = 64 * KIB
+MAX_LOGGED_PATH = 300
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -189,16 +192,20 @@ class Transport:
     ) -> Reply:
         """Exactly one HTTP request: guard, timeouts, capped read, log, observer."""
         parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise errors.Refused("Refusing to follow a link that is not HTTP(S).")
+        try:
+            check_host(parts.hostname, deny_private=self.deny_private)
+        except DestinationRefused as exc:
+            logger.warning("registry=%s refused destination=%s", self.name, exc.address)
+            raise errors.Refused() from exc
         started = time.monotonic()
+        remaining = deadline - started
+        if remaining <= 0:
+            raise errors.Timeout()
         status: int | None = None
         outcome = "error"
         try:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise errors.Refused("Refusing to follow a link that is not HTTP(S).")
-            check_host(parts.hostname, deny_private=self.deny_private)
-            remaining = deadline - started
-            if remaining <= 0:
-                raise errors.Timeout()
             timeout = (
                 min(self.limits.connect_timeout, remaining),
                 min(self.limits.read_timeout, remaining),
@@ -221,8 +228,9 @@ class Transport:
         except errors.RegistryError as exc:
             outcome = type(exc).__name__
             raise
-        except DestinationRefused as exc:
+        except DestinationRefused as exc:  # from the connect-time check, after DNS
             outcome = "Refused"
+            logger.warning("registry=%s refused destination=%s", self.name, exc.address)
             raise errors.Refused() from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             mapped = error_for_exception(exc)
@@ -257,6 +265,7 @@ class Transport:
     def _record(
         self, method: str, path: str, status: int | None, outcome: str, duration: float
     ) -> None:
+        path = _CONTROL_CHARS.sub("?", path)[:MAX_LOGGED_PATH]  # no forged log lines
         logger.info(
             "registry=%s method=%s path=%s status=%s outcome=%s duration_ms=%d",
             self.name, method, path, status if status is not None else "-", outcome,

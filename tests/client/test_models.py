@@ -167,3 +167,9 @@ def test_it_accepts_a_minimal_config_and_rejects_non_json():
     assert config.created is None and config.env == () and config.labels == {}
     with pytest.raises(errors.BadResponse):
         parse_config(b"<html>")
+
+
+def test_it_makes_descriptors_hashable_despite_annotations():
+    raw = json.dumps({"mediaType": mt.OCI_INDEX, "manifests": [descriptor(annotations={"a": "b"})]})
+    [parsed] = parse_manifest(raw.encode(), None).manifests
+    assert {parsed: 1}[parsed] == 1
