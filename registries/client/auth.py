@@ -107,9 +107,17 @@ def pick_challenge(challenges: Iterable[Challenge]) -> Challenge | None:
     return by_scheme.get("bearer") or by_scheme.get("basic")
 
 
-def basic_header(username: str, password: str) -> str:
-    raw = f"{username}:{password}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
+@dataclass(frozen=True)
+class BasicAuth:
+    """Registry credentials; the password stays out of repr() and tracebacks' locals."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def header(self) -> dict[str, str]:
+        # https://www.rfc-editor.org/rfc/rfc7617 (UTF-8, as docker sends it)
+        raw = f"{self.username}:{self.password}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
 
 
 def token_params(challenge: Challenge, scopes: Iterable[str]) -> list[tuple[str, str]]:
@@ -163,12 +171,12 @@ def _age(issued_at: Any, lifetime: float) -> float:
 _ACCOUNT_SALT = secrets.token_bytes(16)
 
 
-def account_key(username: str | None, password: str | None) -> str:
+def account_key(credentials: BasicAuth | None) -> str:
     """A cache key part for one set of credentials; never reveals the password."""
-    if username is None:
+    if credentials is None:
         return "anonymous"
-    digest = hashlib.sha256(_ACCOUNT_SALT + f"{username}\0{password or ''}".encode())
-    return f"{username}#{digest.hexdigest()[:16]}"
+    secret = f"{credentials.username}\0{credentials.password}".encode()
+    return f"{credentials.username}#{hashlib.sha256(_ACCOUNT_SALT + secret).hexdigest()[:16]}"
 
 
 CacheKey = tuple[str, str, frozenset[str], str]

@@ -28,8 +28,7 @@ class Authorizer:
         self,
         *,
         registry_url: str,
-        username: str | None,
-        password: str | None,
+        credentials: auth.BasicAuth | None,
         cache: auth.TokenCache,
         fetch: FetchToken,
     ) -> None:
@@ -37,18 +36,17 @@ class Authorizer:
         self._registry_scheme = parts.scheme
         port = parts.port or DEFAULT_PORTS.get(parts.scheme)
         self._origin_key = f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-        self._username = username
-        self._password = password
-        self._account = auth.account_key(username, password)
+        self._credentials = credentials
+        self._account = auth.account_key(credentials)
         self._cache = cache
         self._fetch = fetch
 
     def __repr__(self) -> str:  # never show credentials
-        return f"<Authorizer {self._origin_key} {self._username or 'anonymous'}>"
+        return f"<Authorizer {self._origin_key} {self._account.split('#')[0]}>"
 
     @property
     def anonymous(self) -> bool:
-        return self._username is None
+        return self._credentials is None
 
     @property
     def mode(self) -> auth.AuthMode:
@@ -86,9 +84,7 @@ class Authorizer:
         return self._bearer(challenge, scopes, deadline, rejected=rejected)
 
     def _basic(self) -> dict[str, str]:
-        if self._username is None:
-            return {}
-        return {"Authorization": auth.basic_header(self._username, self._password or "")}
+        return self._credentials.header() if self._credentials else {}
 
     def _bearer(
         self,
@@ -126,7 +122,7 @@ class Authorizer:
         url = f"{realm}{'&' if '?' in realm else '?'}{query}" if query else realm
         reply = self._fetch(url, {"Accept": "application/json", **self._basic()}, deadline)
         if reply.status in (401, 403):
-            if self._username is None:
+            if self.anonymous:
                 raise errors.Unauthorized("The registry requires a username and password.")
             raise errors.Unauthorized(status=reply.status)
         if reply.status != 200:

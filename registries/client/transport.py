@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from . import errors
+from . import auth, errors
 from .auth import AuthMode, TokenCache
 from .authflow import Authorizer
 from .errormap import error_for, error_for_exception, unauthorized_error
@@ -111,8 +111,7 @@ class Transport:
         self.observer = observer
         self.authorizer = Authorizer(
             registry_url=self.base_url,
-            username=username,
-            password=password,
+            credentials=auth.BasicAuth(username, password or "") if username is not None else None,
             cache=token_cache,
             fetch=self._fetch_token_reply,
         )

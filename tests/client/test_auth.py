@@ -81,12 +81,12 @@ def test_it_takes_issued_at_into_account():
 def test_it_caches_tokens_per_scope_set_and_account_until_shortly_before_expiry():
     cache = TokenCache()
     challenge = Challenge("bearer", {"realm": "r", "service": "s"})
-    alice = auth.account_key("alice", "pw")
+    alice = auth.account_key(auth.BasicAuth("alice", "pw"))
     key = cache.key(challenge, ["repository:a:pull"], alice)
     cache.put(key, auth.Token("t1", time.monotonic() + 30))
     assert cache.get(key).value == "t1"
     assert cache.get(cache.key(challenge, ["repository:a:pull"], "anonymous")) is None
-    wrong = auth.account_key("alice", "wrong")
+    wrong = auth.account_key(auth.BasicAuth("alice", "wrong"))
     assert cache.get(cache.key(challenge, ["repository:a:pull"], wrong)) is None
     assert cache.get(cache.key(challenge, ["repository:a:pull,delete"], alice)) is None
     cache.put(key, auth.Token("t2", time.monotonic() - 1))
@@ -94,9 +94,12 @@ def test_it_caches_tokens_per_scope_set_and_account_until_shortly_before_expiry(
 
 
 def test_it_never_puts_the_password_in_the_account_key():
-    key = auth.account_key("alice", "wonderland-s3cret")
+    credentials = auth.BasicAuth("alice", "wonderland-s3cret")
+    key = auth.account_key(credentials)
     assert "wonderland" not in key
     assert key.startswith("alice#")
+    assert "wonderland" not in repr(credentials)
+    assert credentials.header() == {"Authorization": "Basic YWxpY2U6d29uZGVybGFuZC1zM2NyZXQ="}
 
 
 def test_it_evicts_when_full():
