@@ -48,11 +48,13 @@ MIDDLEWARE = [
     "regfront.request_logging.RequestLogMiddleware",  # outermost: one log line per request
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "regfront.health.ProbeMiddleware",  # /healthz, /readyz, /metrics by any Host header
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "regfront.require_login.RequireLoginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -70,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registries.context_processors.portal",
             ],
         },
     },
@@ -131,6 +134,11 @@ LOGGING = {
 }
 
 # --- regfront ---------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "registries:home"
+LOGOUT_REDIRECT_URL = "registries:home"
+# Off (the seed's behaviour): anonymous people may browse. On: every page needs a user.
+REGFRONT_REQUIRE_LOGIN = env.bool("REGFRONT_REQUIRE_LOGIN", default=False)
 # Seed-compatible switch: hide and refuse the add/edit/remove registry pages.
 REGISTRY_DISABLE_ADD_REMOVE = env.bool("REGISTRY_DISABLE_ADD_REMOVE", default=False)
 
@@ -159,7 +167,6 @@ REGFRONT_SORT_BY_DATE_MAX = env.int("REGFRONT_SORT_BY_DATE_MAX", default=500)
 # HTTP so that load balancers and Prometheus can ask an instance directly.
 REGFRONT_HTTPS = env.bool("REGFRONT_HTTPS", default=False)
 SECURE_SSL_REDIRECT = REGFRONT_HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("REGFRONT_HSTS_SECONDS", default=31_536_000) if REGFRONT_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("REGFRONT_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("REGFRONT_HSTS_PRELOAD", default=True)
@@ -195,6 +202,8 @@ if REGFRONT_URL_PREFIX:
     FORCE_SCRIPT_NAME = REGFRONT_URL_PREFIX
     STATIC_URL = f"{REGFRONT_URL_PREFIX}/static/"
     SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{REGFRONT_URL_PREFIX}/"
+# Matched against the path with the prefix, without the leading slash.
+SECURE_REDIRECT_EXEMPT = [rf"^{re.escape(REGFRONT_URL_PREFIX[1:] + '/')}?(healthz|readyz|metrics)$"]
 
 # Hashed, compressed static files once collectstatic has run (the Docker image does it).
 REGFRONT_STATIC_MANIFEST = env.bool("REGFRONT_STATIC_MANIFEST", default=not DEBUG)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from regfront import health, metrics
@@ -7,8 +8,14 @@ from regfront.ratelimit import ratelimit_login
 urlpatterns = [
     # Ahead of admin.site.urls so that the admin's own login goes through the rate limit;
     # reverse("admin:login") still names the same URL.
-    path("admin/login/", ratelimit_login(admin.site.login)),
+    path("admin/login/", ratelimit_login(admin.site.login), name="admin-login"),
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        ratelimit_login(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

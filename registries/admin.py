@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
+from registries.audit import Action, audit_record
 from registries.forms import RegistryForm
-from registries.models import Registry
+from registries.models import AuditRecord, Registry
 
 
 @admin.register(Registry)
@@ -10,12 +11,54 @@ class RegistryAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "username", "updated_at")
     search_fields = ("name", "url", "username")
     readonly_fields = ("created_at", "updated_at")
+    filter_horizontal = ("groups",)
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
+        audit_record(
+            user=request.user,
+            source="admin",
+            action=Action.REGISTRY_CHANGE if change else Action.REGISTRY_ADD,
+            registry_name=obj.name,
+            message=f"URL {obj.url}",
+        )
         if form.password_dropped:
             messages.warning(
                 request,
                 f"The URL of {obj.name} now points at another host, so its stored password "
                 "was removed. Enter the password again if that host needs it.",
             )
+
+    def delete_model(self, request, obj) -> None:
+        name = obj.name
+        super().delete_model(request, obj)
+        audit_record(
+            user=request.user, source="admin", action=Action.REGISTRY_REMOVE, registry_name=name
+        )
+
+    def delete_queryset(self, request, queryset) -> None:
+        names = list(queryset.values_list("name", flat=True))
+        super().delete_queryset(request, queryset)
+        for name in names:
+            audit_record(
+                user=request.user, source="admin", action=Action.REGISTRY_REMOVE, registry_name=name
+            )
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by regfront, never edited by hand."""
+
+    list_display = ("created_at", "actor_name", "action", "registry_name", "repository", "outcome")
+    list_filter = ("action", "outcome", "source")
+    search_fields = ("actor_name", "registry_name", "repository", "digest")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -83,3 +83,10 @@ def repository_url(registry: Registry, repository: str, *, tag: str = "", digest
     """`/registry/<name>/<repo>/`, `…/<repo>:<tag>` or `…/<repo>@<digest>`."""
     suffix = f"@{digest}" if digest else f":{tag}" if tag else "/"
     return reverse("registries:reference", args=[registry.name, f"{repository}{suffix}"])
+
+
+def manifest_delete_url(
+    registry: Registry, repository: str, *, tag: str = "", digest: str = ""
+) -> str:
+    suffix = f"@{digest}" if digest else f":{tag}"
+    return reverse("registries:manifest_delete", args=[registry.name, f"{repository}{suffix}"])

@@ -25,10 +25,11 @@ class RegistryForm(forms.ModelForm):
 
     class Meta:
         model = Registry
-        fields = ["name", "url", "username", "password", "verify_tls", "ca_bundle"]
+        fields = ["name", "url", "username", "password", "verify_tls", "ca_bundle", "groups"]
         widgets = {
             "url": forms.URLInput(attrs={"placeholder": "https://registry.example.com"}),
             "ca_bundle": forms.Textarea(attrs={"rows": 4}),
+            "groups": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -53,3 +54,18 @@ class RegistryForm(forms.ModelForm):
         else:
             cleaned["password"] = self.stored_password
         return cleaned
+
+
+class PortalRegistryForm(RegistryForm):
+    """The portal's form: the admin's rules plus optimistic locking.
+
+    `version` carries the row's updated_at from when the form was shown; saving over a newer
+    version is refused, so two people editing at once never silently overwrite each other.
+    """
+
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.updated_at.isoformat()

@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -18,6 +20,16 @@ class RegistryQuerySet(models.QuerySet):
 
     def anonymous(self) -> "RegistryQuerySet":
         return self.filter(username="")
+
+    def visible_to(self, user) -> "RegistryQuerySet":
+        """Registries without groups are for everyone who may browse; others for members."""
+        if user.is_superuser:
+            return self
+        open_to_all = models.Q(groups__isnull=True)
+        if not user.is_authenticated:
+            return self.filter(open_to_all)
+        member = models.Q(groups__in=user.groups.all())
+        return self.filter(pk__in=self.filter(open_to_all | member).values("pk"))
 
 
 class Registry(models.Model):
@@ -45,6 +57,12 @@ class Registry(models.Model):
         blank=True,
         help_text="Optional PEM certificates to trust for this registry (private CAs).",
     )
+    groups = models.ManyToManyField(
+        Group,
+        blank=True,
+        related_name="registries",
+        help_text="Only members of these groups see this registry. Empty: everyone who may browse.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -53,6 +71,7 @@ class Registry(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "registries"
+        permissions = [("delete_manifest", "Can delete manifests (and their tags) in registries")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(name__regex=r"^[a-z0-9]+$"),
@@ -87,3 +106,37 @@ class Registry(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.username)
+
+
+class AuditRecord(models.Model):
+    """Who changed what, kept even when the user or the registry is gone. Append-only."""
+
+    class Action(models.TextChoices):
+        REGISTRY_ADD = "registry_add", "Registry added"
+        REGISTRY_CHANGE = "registry_change", "Registry changed"
+        REGISTRY_REMOVE = "registry_remove", "Registry removed"
+        MANIFEST_DELETE = "manifest_delete", "Manifest deleted"
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150, help_text="Kept when the account is removed.")
+    source = models.CharField(max_length=20, default="portal")  # portal, admin, command
+    action = models.CharField(max_length=32, choices=Action.choices)
+    registry_name = models.CharField(max_length=NAME_MAX_LENGTH)
+    repository = models.CharField(max_length=255, blank=True)
+    digest = models.CharField(max_length=200, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"

@@ -22,6 +22,7 @@ from registries.cache import (
     make_key,
     peek,
     repository_generation,
+    repository_touch,
 )
 from registries.client import errors
 from registries.client import media_types as mt
@@ -43,20 +44,41 @@ from registries.models import Registry
 
 NAME_TAKEN = Registry._meta.get_field("name").error_messages["unique"]
 GONE_MEANWHILE = "This registry was removed by someone else meanwhile."
+CHANGED_MEANWHILE = (
+    "Someone else changed this registry since you opened this page. Reload it to see their "
+    "changes, then make yours again."
+)
 
 
 def registry_save(*, form: RegistryForm) -> Registry | None:
     """Save a validated form; a race lost to another writer becomes a form error, not a 500.
 
     Validation checks name uniqueness with a SELECT, so two people adding the same name at
-    once both pass it; the unique constraint decides, and the loser is told why.
+    once both pass it; the unique constraint decides, and the loser is told why. Edits lock
+    the row and, when the form carries the version it was shown with, refuse to overwrite a
+    newer one.
     """
     creating = form.instance.pk is None
     try:
         with transaction.atomic():
+            if not creating:
+                current = (
+                    Registry.objects.select_for_update()
+                    .filter(pk=form.instance.pk)
+                    .values_list("updated_at", flat=True)
+                    .first()
+                )
+                if current is None:
+                    form.add_error(None, GONE_MEANWHILE)
+                    return None
+                shown = form.cleaned_data.get("version")
+                if shown and shown != current.isoformat():
+                    form.add_error(None, CHANGED_MEANWHILE)
+                    return None
             registry = form.save(commit=False)
             # force_update: saving a row deleted meanwhile must not silently re-create it.
             registry.save(force_insert=creating, force_update=not creating)
+            form.save_m2m()
             return registry
     except IntegrityError:
         form.add_error("name", NAME_TAKEN)
@@ -509,3 +531,36 @@ def manifest_referrers(
         fetch,
         timeout=settings.REGFRONT_CACHE_TTL,
     )
+
+
+# --- deleting ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    digest: str
+    tags: list[str]  # every tag that points at the digest, all of which the delete removes
+
+
+def manifest_delete_plan(
+    *, registry: Registry, repository: str, tag: str | None = None, digest: str | None = None
+) -> DeletePlan:
+    """What deleting would remove, read fresh from the registry (not from the cache)."""
+    if not digest:
+        digest = tag_digest(registry=registry, repository=repository, tag=tag or "", refresh=True)
+    try:
+        tags = tag_list(registry=registry, repository=repository, refresh=True)
+    except errors.NotFound:
+        tags = []
+    groups = tags_by_digest(registry=registry, repository=repository, tags=tags, refresh=True)
+    return DeletePlan(digest=digest, tags=groups.get(digest, []))
+
+
+def manifest_delete(*, registry: Registry, repository: str, digest: str) -> None:
+    """Delete by digest (the registry removes every tag pointing at it), then make this
+    repository's cached listings stale at once, in every process sharing the cache."""
+    try:
+        client_for(registry).delete_manifest(repository, digest)
+    finally:
+        # Even a failed delete may have half-happened on a flaky registry: re-read next time.
+        repository_touch(registry.pk, repository)

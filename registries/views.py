@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 
 from registries import services
 from registries.browsing import (
+    manifest_delete_url,
     namespace_crumbs,
     namespace_listing,
     page_query,
@@ -35,7 +36,10 @@ class RegistryMixin:
 
     def setup(self, request: HttpRequest, *args, **kwargs) -> None:
         super().setup(request, *args, **kwargs)
-        self.registry = get_object_or_404(Registry, name=kwargs["name"])
+        # Registries limited to other groups are indistinguishable from absent ones.
+        self.registry = get_object_or_404(
+            Registry.objects.visible_to(request.user), name=kwargs["name"]
+        )
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
@@ -61,7 +65,7 @@ class RegistryListView(TemplateView):
     template_name = "registries/registry_list.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        registries = list(Registry.objects.all())
+        registries = list(Registry.objects.visible_to(self.request.user))
         statuses = services.registries_status(registries=registries)
         rows = [
             {
@@ -191,6 +195,11 @@ class ManifestView(RegistryMixin, TemplateView):
             siblings_complete=siblings_complete,
             pull_by_tag=f"{host}/{repository}:{tag}" if tag else None,
             pull_by_digest=f"{host}/{repository}@{detail.digest}",
+            delete_url=manifest_delete_url(
+                self.registry, repository, tag=tag or "", digest="" if tag else detail.digest
+            )
+            if self.request.user.has_perm("registries.delete_manifest")
+            else None,
             **kwargs,
         )
 
@@ -207,7 +216,7 @@ class ManifestView(RegistryMixin, TemplateView):
 
 def reference_view(request: HttpRequest, name: str, reference: str) -> HttpResponse:
     """Route `/registry/<name>/<reference>` by the reference grammar, as people paste it."""
-    registry = get_object_or_404(Registry, name=name)
+    registry = get_object_or_404(Registry.objects.visible_to(request.user), name=name)
     try:
         parsed = parse_repository_path(reference)
     except InvalidReference as exc:
@@ -236,7 +245,7 @@ class JumpView(TemplateView):
             return self.render_to_response(
                 self.get_context_data(text=text, error=str(exc)), status=400
             )
-        registries = list(Registry.objects.all())
+        registries = list(Registry.objects.visible_to(request.user))
         registry = registry_for_reference(
             registries, domain=reference.domain, current=request.GET.get("registry", "")
         )

@@ -1,0 +1,22 @@
+"""REGFRONT_REQUIRE_LOGIN: every page but login, health and static files needs a user."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+# Paths that stay open: logging in, probes, static files, and those with their own auth.
+OPEN_PREFIXES = ("/accounts/login/", "/healthz", "/readyz", "/metrics", "/admin/", "/static/")
+
+
+class RequireLoginMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.REGFRONT_REQUIRE_LOGIN
+            and not request.user.is_authenticated
+            and not request.path_info.startswith(OPEN_PREFIXES)
+        ):
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
