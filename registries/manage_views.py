@@ -159,7 +159,7 @@ class ManifestDeleteView(RegistryMixin, PermissionRequiredMixin, TemplateView):
             tag=self.reference.tag,
             digest=self.reference.digest,
         )
-        return super().get_context_data(plan=plan, reference=self.reference, **kwargs)
+        return super().get_context_data(plan=plan, ref=self.reference, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         repository = self.reference.repository

@@ -423,12 +423,14 @@ def tag_summaries(
     return results
 
 
-def tags_by_digest(*, registry: Registry, repository: str, tags: list[str]) -> dict[str, list[str]]:
+def tags_by_digest(
+    *, registry: Registry, repository: str, tags: list[str], refresh: bool = False
+) -> dict[str, list[str]]:
     """Group tags by the digest they point at (one HEAD per tag not seen within the TTL)."""
 
     def digest_of(tag: str) -> str | None:
         try:
-            return tag_digest(registry=registry, repository=repository, tag=tag)
+            return tag_digest(registry=registry, repository=repository, tag=tag, refresh=refresh)
         except errors.NotFound:
             return None  # deleted meanwhile
 

@@ -80,3 +80,36 @@ def closed_port_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+# Named personas: one per permission path the portal distinguishes.
+PERSONAS = {
+    "pat": {},  # a plain signed-in user
+    "adam": {"perms": ["add_registry"]},
+    "chris": {"perms": ["change_registry"]},
+    "remy": {"perms": ["delete_registry"]},
+    "dora": {"perms": ["delete_manifest"]},
+    "stella": {"is_staff": True},
+    "sue": {"is_superuser": True, "is_staff": True},
+}
+
+
+@pytest.fixture
+def persona(db, client):
+    """persona("dora") logs the test client in as that person and returns the user."""
+    from django.contrib.auth.models import Permission, User
+
+    def log_in(name: str):
+        spec = PERSONAS[name]
+        user = User.objects.create_user(
+            name,
+            password=f"{name}-password-123",
+            is_staff=spec.get("is_staff", False),
+            is_superuser=spec.get("is_superuser", False),
+        )
+        for codename in spec.get("perms", []):
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+        client.force_login(user)
+        return user
+
+    return log_in
