@@ -10,7 +10,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -18,18 +19,19 @@ logger = logging.getLogger("regfront.health")
 
 # Checks run in these threads so that a dependency that accepts a connection and then never
 # answers costs the probe REGFRONT_READYZ_TIMEOUT, not a gunicorn worker thread. The pool is
-# small and long-lived: its threads keep their database connection like request threads do.
+# small and long-lived.
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="regfront-readyz")
 
 
 def _check_database() -> None:
+    # A new connection each time: it is what a new request thread would need, and no idle
+    # connection stays open in these threads between probes.
     connection = connections[DEFAULT_DB_ALIAS]
-    connection.close_if_unusable_or_obsolete()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     finally:
-        connection.close_if_unusable_or_obsolete()
+        connection.close()
 
 
 def _check_cache() -> None:
@@ -77,3 +79,24 @@ def readyz(request: HttpRequest) -> JsonResponse:
     ok = all(value == "ok" for value in results.values())
     body = {"status": "ok" if ok else "unavailable", **results}
     return JsonResponse(body, status=200 if ok else 503)
+
+
+class ProbeMiddleware:
+    """Serve /healthz, /readyz and /metrics ahead of host validation.
+
+    Load balancers, the container HEALTHCHECK and Prometheus call an instance by its address,
+    which ALLOWED_HOSTS rightly does not list; CommonMiddleware would answer them 400.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from regfront.metrics import metrics_view
+
+        self.get_response = get_response
+        self.views = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_view}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        view = self.views.get(request.path_info)
+        if view is None:
+            return self.get_response(request)
+        request.resolver_match = resolve(request.path_info)  # names the view in logs/metrics
+        return view(request)

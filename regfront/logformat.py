@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is a field.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def escape_control(text: str) -> str:
@@ -27,7 +28,7 @@ class PlainFormatter(logging.Formatter):
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and any `extra=` fields."""
+    """One JSON object per line: time, level, logger, message, and plain `extra=` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -37,10 +38,12 @@ class JSONFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
+            # Plain values only: Django passes `request=` to its loggers, whose repr carries
+            # the query string, and query strings can carry tokens.
+            if key not in _STANDARD and not key.startswith("_") and isinstance(value, _PLAIN):
                 entry[key] = value
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack_info"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False)
