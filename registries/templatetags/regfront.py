@@ -37,10 +37,13 @@ def when(value: datetime | None) -> str:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.UTC)
     exact = value.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    if value > timezone.now():
-        relative = f"in {timesince(timezone.now(), value)}"
+    now = timezone.now()
+    if abs((now - value).total_seconds()) < 60:
+        relative = "just now"
+    elif value > now:
+        relative = f"in {timesince(now, value)}"
     else:
-        relative = f"{timesince(value)} ago"
+        relative = f"{timesince(value, now)} ago"
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, relative
     )
