@@ -523,10 +523,23 @@ def manifest_referrers(
     generation = repository_generation(registry.pk, repository)
 
     def fetch() -> list[Descriptor] | None:
+        client = client_for(registry)
         try:
-            return client_for(registry).referrers(repository, digest)
+            found = client.referrers(repository, digest)
         except (errors.NotFound, errors.Unsupported, errors.Denied):
+            found = None
+        if found is not None:
+            return found
+        # Registries without the referrers API (distribution 2.8): pushers keep an index
+        # tagged <alg>-<hex> instead, the referrers tag schema.
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#referrers-tag-schema
+        try:
+            fallback = client.manifest(repository, digest.replace(":", "-"))
+        except (errors.NotFound, errors.Denied):
             return None
+        if fallback is not None and isinstance(fallback.parsed, ImageIndex):
+            return list(fallback.parsed.manifests)
+        return None
 
     return get_or_compute(
         make_key("referrers", registry.pk, repository, generation, digest),

@@ -94,3 +94,39 @@ def test_a_deep_repository_tag_page(page):
     text = page("a/b/c/d:v1")
     assert re.search(r'href="/registry/open/\?ns=a/b/c">c</a>', text)
     assert "application/vnd.oci.image.manifest.v1+json" in text
+
+
+def test_it_lists_referrers_from_the_referrers_tag_schema(
+    client, registry_open, registry_row, fresh_repo
+):
+    """distribution 2.8 has no referrers API; the `sha256-<hex>` fallback tag stands in."""
+    from tests.support.images import (
+        OCI_INDEX,
+        canonical_json,
+        client_for,
+        push_artifact_with_subject,
+    )
+
+    repo = fresh_repo(registry_open, tag="v1")
+    sbom = push_artifact_with_subject(registry_open, repo.name, repo.image)
+    index = canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": sbom.media_type,
+                    "digest": sbom.digest,
+                    "size": len(sbom.manifest_bytes),
+                    "artifactType": "application/vnd.example.sbom",
+                }
+            ],
+        }
+    )
+    fallback_tag = repo.image.digest.replace(":", "-")
+    client_for(registry_open).put_manifest(repo.name, fallback_tag, index, OCI_INDEX)
+    registry_row(registry_open, name="open")
+    text = client.get(f"/registry/open/{repo.name}:v1").content.decode()
+    referrers = text.split('id="referrers-heading"')[1].split("</section>")[0]
+    assert "application/vnd.example.sbom" in referrers
+    assert f'href="/registry/open/{repo.name}@{sbom.digest}"' in referrers
