@@ -48,7 +48,8 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789-abcdefghijklmnop \
 
 USER regfront
 EXPOSE 8000
-# /healthz answers whatever ALLOWED_HOSTS says; the port follows REGFRONT_BIND.
+# /healthz answers whatever ALLOWED_HOSTS says; the port follows REGFRONT_BIND, the path
+# SCRIPT_NAME when gunicorn is told to strip a prefix itself (README, "Sub-path").
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('REGFRONT_BIND', ':8000').split(',')[0].rsplit(':', 1)[-1]; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('REGFRONT_BIND', ':8000').split(',')[0].rsplit(':', 1)[-1]; urllib.request.urlopen(f\"http://127.0.0.1:{port}{os.environ.get('SCRIPT_NAME', '')}/healthz\", timeout=4)"]
 ENTRYPOINT ["/app/scripts/entrypoint"]

@@ -250,6 +250,10 @@ else:
     except ValueError as exc:
         fail(f"REGFRONT_METRICS: {exc}; use off, public or a list of IPs/networks.")
 
+# Old secret keys, still accepted for sessions and signed values while clients move over to
+# the new SECRET_KEY (docs/deploy.md, "Rotating keys").
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 # Login rate limit per (client IP, username): refused with 429 after this many failures
 # within the window (seconds) that starts at the first failure.
 REGFRONT_LOGIN_MAX_FAILURES = env.int("REGFRONT_LOGIN_MAX_FAILURES", default=10)

@@ -21,21 +21,21 @@ def staff(django_user_model):
     return make
 
 
-def _login(client, username: str, password: str, ip: str = "198.51.100.7"):
+def _login(client, username, password, ip="198.51.100.7", url="/admin/login/"):
     return client.post(
-        "/admin/login/",
-        {"username": username, "password": password, "next": "/admin/"},
-        REMOTE_ADDR=ip,
+        url, {"username": username, "password": password, "next": "/"}, REMOTE_ADDR=ip
     )
 
 
 @pytest.mark.django_db
-def test_it_refuses_the_11th_attempt_even_with_the_right_password(client, staff):
+@pytest.mark.parametrize("url", ["/admin/login/", "/accounts/login/"])
+def test_it_refuses_the_11th_attempt_even_with_the_right_password(client, staff, url):
     staff("alice")
     for _ in range(10):
-        assert _login(client, "alice", "wrong").status_code == 200  # the form, with an error
+        # The form again, with an error.
+        assert _login(client, "alice", "wrong", url=url).status_code == 200
 
-    refused = _login(client, "alice", PASSWORD)
+    refused = _login(client, "alice", PASSWORD, url=url)
 
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) == 15 * 60

@@ -10,7 +10,15 @@ import uuid
 
 import pytest
 
-from tests.production_support import ROOT, VENV_BIN, Server, get, production_env, start_entrypoint
+from tests.production_support import (
+    ROOT,
+    VENV_BIN,
+    Server,
+    free_port,
+    get,
+    production_env,
+    start_entrypoint,
+)
 
 PREFIX = "/registry-ui"
 HTTPS = {"X-Forwarded-Proto": "https"}
@@ -189,3 +197,18 @@ def test_it_refuses_metrics_to_clients_not_listed(deployment):
     # Behind the proxy the client is the address it appended to X-Forwarded-For.
     outside = get(server.port, "/metrics", headers={"X-Forwarded-For": "203.0.113.7"})
     assert outside.status == 403
+
+
+def test_it_passes_the_images_healthcheck_command(deployment):
+    server, tmp = deployment
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^\s*CMD (\[.*\])$", dockerfile, re.MULTILINE).group(1))
+    assert command[:2] == ["python", "-c"]
+
+    def healthcheck(port: int) -> int:
+        env = production_env(tmp, REGFRONT_BIND=f"0.0.0.0:{port}")
+        run = [str(VENV_BIN / "python"), "-c", command[2]]
+        return subprocess.run(run, env=env, capture_output=True, timeout=30).returncode
+
+    assert healthcheck(server.port) == 0
+    assert healthcheck(free_port()) != 0

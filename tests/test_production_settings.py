@@ -31,6 +31,7 @@ def test_it_passes_check_deploy_in_production(tmp_path):
         ALLOWED_HOSTS="registry-ui.example.com",
         REGFRONT_CSRF_TRUSTED_ORIGINS="https://registry-ui.example.com",
         REGFRONT_STATIC_MANIFEST="true",
+        SECRET_KEY_FALLBACKS="previous-" + "k3y" * 20,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
