@@ -48,7 +48,8 @@ def test_it_pages_the_catalog_past_120_repositories(registry_open: RunningRegist
     assert len(catalog) >= 2  # distribution's default page is 100
     repos = [r for page in catalog for r in page]
     assert len(repos) > 120
-    assert sorted(repos) == registry_open.dataset.repositories
+    # Other tests push fresh repositories into this shared registry: the dataset is a subset.
+    assert set(registry_open.dataset.repositories) <= set(repos)
     assert {"a/b/c/d", "team/service", "many/repo-119", "oci/hostile"} <= set(repos)
 
 
