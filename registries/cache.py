@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.cache import cache
 
+from regfront.metrics import observe_cache
+
 FOREVER = None  # Django's timeout for "never expires"
 _MISSING = object()
 
@@ -21,6 +23,11 @@ def make_key(kind: str, *parts: object) -> str:
     """A short, safe key: registry data (repository names, tags) is hashed, never embedded."""
     digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()[:40]
     return f"rf:{kind}:{digest}"
+
+
+def key_kind(key: str) -> str:
+    """The `kind` of a make_key key ("manifest", "tags", ...): the metrics label."""
+    return key.split(":", 2)[1] if key.startswith("rf:") else "other"
 
 
 class _KeyLock:
@@ -50,19 +57,37 @@ def get_or_compute[T](
 
     Threads missing the same key wait for the first one instead of asking the registry again.
     """
+    kind = key_kind(key)
     if not refresh:
         value = cache.get(key, _MISSING)
         if value is not _MISSING:
+            observe_cache(hit=True, kind=kind)
             return value
     holder = _lock_for(key)  # keep a strong reference while we hold the lock
     with holder.lock:
         if not refresh:
             value = cache.get(key, _MISSING)
-            if value is not _MISSING:
+            if value is not _MISSING:  # computed by the thread we waited for
+                observe_cache(hit=True, kind=kind)
                 return value
+        observe_cache(hit=False, kind=kind)
         value = compute()
         cache.set(key, value, timeout)
         return value
+
+
+def get_many(keys: list[str]) -> dict[str, Any]:
+    """The cached values among `keys` in one round trip (MGET on Redis), counted as lookups.
+
+    For pages that need many small entries (a tag -> digest per visible tag): asking one key
+    at a time costs a network round trip each.
+    """
+    if not keys:
+        return {}
+    found = cache.get_many(keys)
+    for key in keys:
+        observe_cache(hit=key in found, kind=key_kind(key))
+    return found
 
 
 def peek(key: str) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from regfront.metrics import observe_registry_call
 from registries.client.api import RegistryClient
 from registries.client.transport import Limits, RequestRecord
 from registries.models import Registry
@@ -40,6 +41,13 @@ def _ca_bundle_path(pem: str) -> str:
 
 
 def _observe(record: RequestRecord) -> None:
+    observe_registry_call(
+        registry=record.registry,
+        method=record.method,
+        outcome=record.outcome,
+        status=record.status,
+        duration=record.duration,
+    )
     for observer in list(_observers):
         observer(record)
 

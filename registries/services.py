@@ -7,6 +7,9 @@ cached for REGFRONT_CACHE_TTL seconds (see registries/cache.py).
 
 import json
 import re
+import secrets
+import threading
+from collections import OrderedDict
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait
 from dataclasses import dataclass, field
@@ -16,8 +19,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 
+from registries.browsing import NamespaceListing, namespace_listing
 from registries.cache import (
     FOREVER,
+    get_many,
     get_or_compute,
     make_key,
     peek,
@@ -167,20 +172,89 @@ def natural_key(text: str) -> tuple:
     )
 
 
-def catalog_list(*, registry: Registry, refresh: bool = False) -> list[str]:
-    """Every repository, following the registry's pagination to the end; sorted."""
+def _catalog_stamp_key(registry: Registry) -> str:
+    return make_key("catalog-stamp", registry.pk, registry.url)
+
+
+def _catalog_entry(registry: Registry, refresh: bool) -> tuple[str, list[str]]:
+    """(stamp, sorted names): the stamp names this listing, so that every process can keep
+    what it derives from it (namespace levels, filters) until the listing changes."""
+
+    def fetch() -> tuple[str, list[str]]:
+        names = sorted(client_for(registry).catalog())
+        stamp = secrets.token_hex(8)
+        cache.set(_catalog_stamp_key(registry), (stamp, len(names)), settings.REGFRONT_CACHE_TTL)
+        return stamp, names
+
     return get_or_compute(
         make_key("catalog", registry.pk, registry.url),
-        lambda: sorted(client_for(registry).catalog()),
+        fetch,
         timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
 
 
+def catalog_list(*, registry: Registry, refresh: bool = False) -> list[str]:
+    """Every repository, following the registry's pagination to the end; sorted."""
+    return _catalog_entry(registry, refresh)[1]
+
+
 def catalog_cached_size(*, registry: Registry) -> int | None:
     """The repository count when the catalog is in the cache; None rather than fetching it."""
-    cached = peek(make_key("catalog", registry.pk, registry.url))
-    return None if cached is None else len(cached)
+    stamp = peek(_catalog_stamp_key(registry))
+    return None if stamp is None else stamp[1]
+
+
+class _CatalogViews:
+    """One process's views over one catalog listing: namespace levels and filter results,
+    each built once per listing (per TTL), not per page view. Bounded."""
+
+    MAX_VIEWS = 64
+
+    def __init__(self, stamp: str, names: list[str]) -> None:
+        self.stamp, self.names = stamp, names
+        self._views: OrderedDict[tuple[str, str], NamespaceListing] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def listing(self, *, namespace: str, query: str) -> NamespaceListing:
+        key = ("q", query.lower()) if query else ("ns", namespace)
+        with self._guard:
+            if key in self._views:
+                self._views.move_to_end(key)
+                return self._views[key]
+        if query:
+            needle = query.lower()
+            matches = [name for name in self.names if needle in name.lower()]
+            built = namespace_listing(matches, namespace="", flat=True)
+        else:
+            built = namespace_listing(self.names, namespace=namespace)
+        with self._guard:
+            self._views[key] = built
+            while len(self._views) > self.MAX_VIEWS:
+                self._views.popitem(last=False)
+        return built
+
+
+_catalog_views: dict[tuple[int, str], _CatalogViews] = {}
+
+
+def catalog_listing(
+    *, registry: Registry, namespace: str = "", query: str = "", refresh: bool = False
+) -> tuple[int, NamespaceListing]:
+    """(repository count, one namespace level or the repositories matching `query`).
+
+    Warm, this costs one small cache read (the listing's stamp): the sorted listing and the
+    views over it stay in process memory until the cached listing changes or expires.
+    """
+    slot = (registry.pk, registry.url)
+    known = _catalog_views.get(slot)
+    stamp = None if refresh else peek(_catalog_stamp_key(registry))
+    if known is None or stamp is None or known.stamp != stamp[0]:
+        fresh_stamp, names = _catalog_entry(registry, refresh)
+        if known is None or known.stamp != fresh_stamp:
+            known = _CatalogViews(fresh_stamp, names)
+            _catalog_views[slot] = known
+    return len(known.names), known.listing(namespace=namespace, query=query)
 
 
 def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> list[str]:
@@ -219,6 +293,13 @@ def _seen_tag_key(registry: Registry, repository: str, tag: str) -> str:
     return make_key("tag-seen", registry.pk, repository, tag)
 
 
+def _fresh_digests(registry: Registry, repository: str, tags: list[str]) -> dict[str, str]:
+    """tag -> digest for the tags resolved within the TTL, in one cache round trip."""
+    generation = repository_generation(registry.pk, repository)
+    keys = {make_key("tag", registry.pk, repository, generation, tag): tag for tag in tags}
+    return {keys[key]: digest for key, digest in get_many(list(keys)).items()}
+
+
 def _remember_tag(registry: Registry, repository: str, tag: str, digest: str) -> None:
     # The last digest seen lets a stale tag be revalidated with a HEAD instead of a GET.
     cache.set(_seen_tag_key(registry, repository, tag), digest, settings.REGFRONT_SEEN_TTL)
@@ -245,17 +326,22 @@ def tag_manifest(
 ) -> FetchedManifest:
     """The manifest a tag points at, costing at most one registry request.
 
-    Cold: one GET by tag (gives the body and the digest). Stale but seen before: one HEAD,
-    and the body comes from the cache when the digest has not changed.
+    Cold: one GET by tag (gives the body and the digest). Stale but seen before: one
+    conditional GET (If-None-Match: the digest seen last); a 304 means the body is the
+    cached one, a 200 is the changed manifest, so a moved tag also costs one request.
     """
 
     def resolve() -> str:
+        client = client_for(registry)
         seen = peek(_seen_tag_key(registry, repository, tag))
-        if seen and peek(_manifest_key(registry, repository, seen)) is not None:
-            digest = client_for(registry).manifest_digest(repository, tag)
-            if digest == seen:
-                return digest
-        fetched = client_for(registry).manifest(repository, tag)
+        known = peek(_manifest_key(registry, repository, seen)) if seen else None
+        # distribution's ETag is the quoted digest; other registries may ignore the header
+        # and answer 200 with the (verified) body, which is still one request.
+        etag = (known.etag or f'"{seen}"') if known is not None else None
+        fetched = client.manifest(repository, tag, if_none_match=etag)
+        if fetched is None:  # 304: unchanged
+            _remember_tag(registry, repository, tag, seen)
+            return seen
         cache.set(_manifest_key(registry, repository, fetched.digest), fetched, FOREVER)
         _remember_tag(registry, repository, tag, fetched.digest)
         return fetched.digest
@@ -412,15 +498,34 @@ def tag_summaries(
         except errors.RegistryError as exc:
             return TagSummary(tag, error=exc.user_message)
 
-    futures = fan_out(registry, summarise, tags)
-    done, _ = wait(futures, timeout=settings.REGFRONT_PAGE_DEADLINE)
+    known = {} if refresh else _cached_summaries(registry, repository, tags)
+    missing = [tag for tag in tags if tag not in known]
+    futures = dict(zip(missing, fan_out(registry, summarise, missing), strict=True))
+    done, _ = wait(futures.values(), timeout=settings.REGFRONT_PAGE_DEADLINE)
     results = []
-    for tag, future in zip(tags, futures, strict=True):
-        if future in done:
-            results.append(future.result())
+    for tag in tags:
+        if tag in known:
+            results.append(known[tag])
+        elif futures[tag] in done:
+            results.append(futures[tag].result())
         else:
             results.append(TagSummary(tag, error="The registry did not answer in time."))
     return results
+
+
+def _cached_summaries(
+    registry: Registry, repository: str, tags: list[str]
+) -> dict[str, TagSummary]:
+    """The warm path: tags whose digest and summary are both cached, in two round trips
+    (tag -> digest, then digest -> summary) instead of several per tag."""
+    digests = _fresh_digests(registry, repository, tags)
+    keys = {make_key("summary", registry.pk, repository, d): d for d in set(digests.values())}
+    summaries = {keys[key]: value for key, value in get_many(list(keys)).items()}
+    return {
+        tag: TagSummary(tag, summaries[digest])
+        for tag, digest in digests.items()
+        if digest in summaries
+    }
 
 
 def tags_by_digest(
@@ -434,13 +539,18 @@ def tags_by_digest(
         except errors.NotFound:
             return None  # deleted meanwhile
 
-    futures = fan_out(registry, digest_of, tags)
+    known = {} if refresh else _fresh_digests(registry, repository, tags)
+    missing = [tag for tag in tags if tag not in known]
+    futures = dict(zip(missing, fan_out(registry, digest_of, missing), strict=True))
     groups: dict[str, list[str]] = {}
-    for tag, future in zip(tags, futures, strict=True):
-        try:
-            digest = future.result(timeout=settings.REGFRONT_PAGE_DEADLINE)
-        except FutureTimeout as exc:
-            raise errors.Timeout("The registry did not answer in time.") from exc
+    for tag in tags:
+        if tag in known:
+            digest = known[tag]
+        else:
+            try:
+                digest = futures[tag].result(timeout=settings.REGFRONT_PAGE_DEADLINE)
+            except FutureTimeout as exc:
+                raise errors.Timeout("The registry did not answer in time.") from exc
         if digest:
             groups.setdefault(digest, []).append(tag)
     return groups
@@ -579,3 +689,23 @@ def manifest_delete(*, registry: Registry, repository: str, digest: str) -> None
     finally:
         # Even a failed delete may have half-happened on a flaky registry: re-read next time.
         repository_touch(registry.pk, repository)
+
+
+# --- registry events (the webhook) ---------------------------------------------------------
+
+
+def repository_changed(*, registry: Registry, repository: str, pushed: bool) -> None:
+    """The registry reported a push or delete: every cached page of the repository is stale
+    at once; a push to a repository the cached catalog lacks makes the catalog stale too."""
+    repository_touch(registry.pk, repository)
+    if not pushed:
+        return
+    catalog_key = make_key("catalog", registry.pk, registry.url)
+    if peek(catalog_key) is None:
+        return  # nothing cached, nothing stale
+    try:
+        known = repository in catalog_list(registry=registry)
+    except errors.RegistryError:
+        known = False
+    if not known:
+        cache.delete_many([catalog_key, make_key("catalog-stamp", registry.pk, registry.url)])

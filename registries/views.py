@@ -14,7 +14,6 @@ from registries import services
 from registries.browsing import (
     manifest_delete_url,
     namespace_crumbs,
-    namespace_listing,
     page_query,
     registry_for_reference,
     repository_url,
@@ -27,6 +26,14 @@ from registries.client.reference import (
 )
 from registries.errorpages import invalid_reference_response, registry_error_response
 from registries.models import Registry
+from registries.pinned import (
+    CATALOG_CLOSED_ERRORS,
+    catalog_closed_message,
+    is_docker_hub,
+    pinned_repositories,
+    repository_on,
+)
+from registries.webhook import latest_pushes
 
 
 class RegistryMixin:
@@ -81,21 +88,40 @@ class RegistryListView(TemplateView):
 class CatalogView(RegistryMixin, TemplateView):
     template_name = "registries/catalog.html"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except CATALOG_CLOSED_ERRORS as exc:
+            # Registries that hide or lack _catalog: say so, and offer the pinned ones.
+            return self.render_to_response(
+                RegistryMixin.get_context_data(
+                    self,
+                    closed=catalog_closed_message(exc),
+                    query=request.GET.get("q", "").strip(),
+                    total=0,
+                )
+            )
+
+    def render_to_response(self, context: dict, **response_kwargs) -> HttpResponse:
+        registry = self.registry
+        pinned = pinned_repositories(host=registry.host, text=registry.pinned_repositories)
+        query = context.get("query", "")
+        context["pinned"] = [name for name in pinned if query.lower() in name] if query else pinned
+        context["pinned_set"] = set(pinned)
+        return super().render_to_response(context, **response_kwargs)
+
     def get_context_data(self, **kwargs) -> dict:
-        repositories = services.catalog_list(registry=self.registry, refresh=self.refresh)
         query = self.request.GET.get("q", "").strip()
         namespace = self.request.GET.get("ns", "").strip("/")
-        if query:
-            needle = query.lower()
-            matches = [name for name in repositories if needle in name.lower()]
-            listing = namespace_listing(matches, namespace="", flat=True)
-        else:
-            listing = namespace_listing(repositories, namespace=namespace)
+        # Built once per cached listing (per TTL), not per page view: see services.
+        total, listing = services.catalog_listing(
+            registry=self.registry, namespace=namespace, query=query, refresh=self.refresh
+        )
         page = Paginator(listing.repositories, settings.REGFRONT_REPOSITORIES_PER_PAGE).get_page(
             self.request.GET.get("page")
         )
         return super().get_context_data(
-            total=len(repositories),
+            total=total,
             query=query,
             namespace=namespace,
             listing=listing,
@@ -144,6 +170,7 @@ class RepositoryView(RegistryMixin, TemplateView):
                 refresh=self.refresh,
             )
         return super().get_context_data(
+            latest_pushes=latest_pushes(registry=self.registry, repository=repository),
             rows=mark_shared_digests(rows),
             page=page,
             query=query,
@@ -221,6 +248,11 @@ def reference_view(request: HttpRequest, name: str, reference: str) -> HttpRespo
         parsed = parse_repository_path(reference)
     except InvalidReference as exc:
         return invalid_reference_response(request, registry, str(exc))
+    hub_name = repository_on(registry.host, parsed.repository)
+    if hub_name != parsed.repository:  # Docker Hub: `alpine` is `library/alpine`
+        return redirect(
+            repository_url(registry, hub_name, tag=parsed.tag or "", digest=parsed.digest or "")
+        )
     if parsed.tag or parsed.digest:
         return ManifestView.as_view()(
             request, name=name, repository=parsed.repository, tag=parsed.tag, digest=parsed.digest
@@ -246,9 +278,13 @@ class JumpView(TemplateView):
                 self.get_context_data(text=text, error=str(exc)), status=400
             )
         registries = list(Registry.objects.visible_to(request.user))
-        registry = registry_for_reference(
-            registries, domain=reference.domain, current=request.GET.get("registry", "")
-        )
+        if reference.domain and is_docker_hub(reference.domain):
+            # docker.io, index.docker.io and registry-1.docker.io all mean Docker Hub.
+            registry = next((r for r in registries if is_docker_hub(r.host)), None)
+        else:
+            registry = registry_for_reference(
+                registries, domain=reference.domain, current=request.GET.get("registry", "")
+            )
         if registry is None:
             if reference.domain:
                 raise Http404(f"No registry is configured for {reference.domain}.")
@@ -257,7 +293,7 @@ class JumpView(TemplateView):
                     r,
                     repository_url(
                         r,
-                        reference.repository,
+                        repository_on(r.host, reference.repository),
                         tag=reference.tag or "",
                         digest=reference.digest or "",
                     ),
@@ -268,7 +304,7 @@ class JumpView(TemplateView):
         return redirect(
             repository_url(
                 registry,
-                reference.repository,
+                repository_on(registry.host, reference.repository),
                 tag=reference.tag or "",
                 digest=reference.digest or "",
             )
