@@ -5,7 +5,17 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
 # Paths that stay open: logging in, probes, static files, and those with their own auth.
-OPEN_PREFIXES = ("/accounts/login/", "/healthz", "/readyz", "/metrics", "/admin/", "/static/")
+# The API and the event webhook answer 401 themselves (tokens, per-registry secrets).
+OPEN_PREFIXES = (
+    "/accounts/login/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/admin/",
+    "/static/",
+    "/api/",
+    "/hooks/",
+)
 
 
 class RequireLoginMiddleware:

@@ -9,13 +9,13 @@ from dataclasses import replace
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin, UserPassesTestMixin
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
 from registries import services
+from registries.activity import activity_page
 from registries.audit import Action, Outcome, audit_record
 from registries.browsing import repository_url
 from registries.client import errors
@@ -23,7 +23,7 @@ from registries.client.reference import InvalidReference, parse_repository_path
 from registries.clients import build_client, limits_from_settings
 from registries.errorpages import invalid_reference_response
 from registries.forms import PortalRegistryForm
-from registries.models import AuditRecord, Registry
+from registries.models import Registry
 from registries.views import RegistryMixin
 
 TEST_CONNECTION_TIMEOUT = 5.0  # seconds: the person is waiting on the form
@@ -198,7 +198,7 @@ class ManifestDeleteView(RegistryMixin, PermissionRequiredMixin, TemplateView):
 
 
 class ActivityView(UserPassesTestMixin, TemplateView):
-    """The audit trail, newest first, for staff."""
+    """The audit trail and the registries' pushes and deletes, newest first, for staff."""
 
     template_name = "registries/activity.html"
     per_page = 50
@@ -207,6 +207,6 @@ class ActivityView(UserPassesTestMixin, TemplateView):
         return self.request.user.is_staff
 
     def get_context_data(self, **kwargs) -> dict:
-        records = AuditRecord.objects.select_related("actor")
-        page = Paginator(records, self.per_page).get_page(self.request.GET.get("page"))
+        # The audit trail merged with what registries report through the event webhook.
+        page = activity_page(number=self.request.GET.get("page"), per_page=self.per_page)
         return super().get_context_data(page=page, page_query="", **kwargs)

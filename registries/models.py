@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from registries.fields import EncryptedTextField
+from registries.pinned import validate_pinned_repositories
 from registries.validators import NAME_MAX_LENGTH, normalise_registry_url, validate_registry_name
 
 
@@ -62,6 +63,19 @@ class Registry(models.Model):
         blank=True,
         related_name="registries",
         help_text="Only members of these groups see this registry. Empty: everyone who may browse.",
+    )
+    pinned_repositories = models.TextField(
+        blank=True,
+        validators=[validate_pinned_repositories],
+        help_text="One repository per line, e.g. team/app. Offered even when the registry "
+        "does not list its repositories; shown first when it does. On Docker Hub, alpine "
+        "means library/alpine.",
+    )
+    webhook_secret = EncryptedTextField(
+        blank=True,
+        help_text="The token the registry sends with its event notifications "
+        "(Authorization: Bearer <token>). Empty: the event webhook is off for this registry. "
+        "Encrypted at rest.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -140,3 +154,58 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
+
+
+class RegistryEvent(models.Model):
+    """A push or delete reported by the registry itself through its event notifications."""
+
+    class Action(models.TextChoices):
+        PUSH = "push", "Pushed"
+        DELETE = "delete", "Deleted"
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=100, help_text="The registry's id for the event.")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    repository = models.CharField(max_length=255)
+    tag = models.CharField(max_length=128, blank=True)
+    digest = models.CharField(max_length=200, blank=True)
+    media_type = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    actor = models.CharField(max_length=255, blank=True, help_text="The registry account.")
+    source = models.CharField(max_length=255, blank=True, help_text="The registry instance.")
+    client_addr = models.CharField(max_length=255, blank=True, help_text="Who sent the request.")
+    occurred_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            # Registries retry deliveries: the same event is stored once (idempotent webhook).
+            models.UniqueConstraint(fields=["registry", "event_id"], name="registry_event_once"),
+        ]
+        indexes = [
+            models.Index(fields=["registry", "repository", "-occurred_at"], name="event_repo_time"),
+        ]
+
+    def __str__(self) -> str:
+        reference = f"{self.repository}:{self.tag}" if self.tag else self.repository
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {reference}"
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API. Only a SHA-256 hash of it is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16, help_text="Its first characters, to tell it apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from registries import manage_views, views
+from registries.api.tokens import ApiTokensView
 
 app_name = "registries"
 
@@ -8,6 +9,7 @@ urlpatterns = [
     path("", views.RegistryListView.as_view(), name="home"),
     path("go", views.JumpView.as_view(), name="jump"),
     path("activity/", manage_views.ActivityView.as_view(), name="activity"),
+    path("account/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
     path("manage/registries/add/", manage_views.RegistryFormView.as_view(), name="registry_add"),
     path(
         "manage/registries/<str:name>/edit/",

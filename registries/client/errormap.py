@@ -55,6 +55,46 @@ def retry_after_seconds(value: str | None) -> int | None:
     return max(0, int((when - datetime.now(UTC)).total_seconds()))
 
 
+_QUOTA_RE = re.compile(r"\s*(\d{1,12})\s*(?:;\s*w\s*=\s*(\d{1,12}))?")
+
+
+def _quota(value: str | None) -> tuple[int, int | None] | None:
+    """``100;w=21600`` (Docker Hub's RateLimit-Limit / -Remaining) → (100, 21600)."""
+    match = _QUOTA_RE.match(value or "")
+    if not match:
+        return None
+    return int(match[1]), int(match[2]) if match[2] else None
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def rate_limit_message(headers: Mapping[str, str], retry_after: int | None) -> str:
+    """Say what the registry said: Docker Hub's pull quota and when to try again.
+
+    https://docs.docker.com/docker-hub/usage/pulls/ (RateLimit-Limit, RateLimit-Remaining)
+    """
+    facts = []
+    limit = _quota(headers.get("RateLimit-Limit"))
+    remaining = _quota(headers.get("RateLimit-Remaining"))
+    if limit:
+        window = f" per {_duration(limit[1])}" if limit[1] else ""
+        facts.append(f"limit {limit[0]}{window}")
+    if remaining:
+        facts.append(f"{remaining[0]} left")
+    text = "The registry is rate limiting requests"
+    if facts:
+        text += f" ({', '.join(facts)})"
+    if retry_after:
+        return f"{text}; try again in {_duration(retry_after)}."
+    return f"{text}; try again later."
+
+
 def error_for(
     status: int,
     headers: Mapping[str, str],
@@ -66,7 +106,9 @@ def error_for(
     code_note = f" ({codes[0]})" if codes else ""
     if status == 429 or "TOOMANYREQUESTS" in codes:
         retry_after = retry_after_seconds(headers.get("Retry-After"))
-        return errors.TooManyRequests(retry_after=retry_after, status=status)
+        return errors.TooManyRequests(
+            rate_limit_message(headers, retry_after), retry_after=retry_after, status=status
+        )
     if status == 403 or "DENIED" in codes:
         return errors.Denied(status=status)
     if status == 405 or "UNSUPPORTED" in codes:

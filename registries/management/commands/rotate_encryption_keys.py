@@ -5,7 +5,7 @@ from registries.fields import EncryptionKeyError, reencrypt
 from registries.models import Registry
 
 # Every (model, encrypted field) pair; a new encrypted field gets a line here.
-ENCRYPTED_FIELDS = [(Registry, "password")]
+ENCRYPTED_FIELDS = [(Registry, "password"), (Registry, "webhook_secret")]
 
 
 class Command(BaseCommand):

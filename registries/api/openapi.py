@@ -1,0 +1,340 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/v1/openapi.json.
+
+Kept true by tests: the document is validated, every response of the API test suite is checked
+against it, and schemathesis runs generated requests against a live server.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from registries.client.reference import NAME_TOTAL_LENGTH_MAX
+from registries.validators import NAME_MAX_LENGTH
+
+REPOSITORY_PATTERN = (
+    r"^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$"
+)
+REFERENCE_PATTERN = r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$"
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema["type"]
+    return schema | {"type": [*kind, "null"] if isinstance(kind, list) else [kind, "null"]}
+
+
+STRING = {"type": "string"}
+URL_PATH = {"type": "string", "description": "A path on this site."}
+STRING_LIST = {"type": "array", "items": STRING}
+STRING_MAP = {"type": "object", "additionalProperties": STRING}
+DATE_TIME = {"type": "string", "format": "date-time"}
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+PAGING = {
+    "count": {"type": "integer", "minimum": 0, "description": "Items in all pages."},
+    "page": {"type": "integer", "minimum": 1},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+    "pages": {"type": "integer", "minimum": 1},
+    "next": _nullable(URL_PATH),
+    "previous": _nullable(URL_PATH),
+}
+
+DESCRIPTOR = {
+    "media_type": STRING,
+    "digest": STRING,
+    "size": {"type": "integer", "minimum": 0},
+    "platform": _nullable(STRING),
+    "artifact_type": _nullable(STRING),
+    "annotations": STRING_MAP,
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {"error": _object({"code": STRING, "message": STRING})},
+        "Every failure: a machine-readable code and a sentence for people.",
+    ),
+    "Status": _object(
+        {
+            "state": {"enum": ["online", "unauthorized", "unreachable", "slow", "error"]},
+            "message": STRING,
+            "auth_mode": _nullable({"type": "string", "enum": ["none", "basic", "bearer", None]}),
+            "api_version": _nullable(STRING),
+        },
+        "The registry's answer to GET /v2/, checked concurrently and cached briefly.",
+    ),
+    "Registry": _object(
+        {
+            "name": STRING,
+            "host": STRING,
+            "status": _ref("Status"),
+            "repository_count": _nullable({"type": "integer", "minimum": 0}),
+            "repositories_url": URL_PATH,
+            "web_url": URL_PATH,
+        }
+    ),
+    "RegistryList": _object({"registries": {"type": "array", "items": _ref("Registry")}}),
+    "Repository": _object({"name": STRING, "pinned": {"type": "boolean"}, "tags_url": URL_PATH}),
+    "RepositoryList": _object(
+        {
+            "registry": STRING,
+            "catalog": _object(
+                {"available": {"type": "boolean"}, "message": _nullable(STRING)},
+                "available is false when the registry does not list its repositories "
+                "(401/403/404/405 on _catalog): the list then holds the pinned ones only.",
+            ),
+            **PAGING,
+            "repositories": {"type": "array", "items": _ref("Repository")},
+        }
+    ),
+    "Tag": _object(
+        {
+            "tag": STRING,
+            "digest": _nullable(STRING),
+            "media_type": _nullable(STRING),
+            "kind": {"enum": ["image", "index", "artifact", "schema1", None]},
+            "size": _nullable({"type": "integer", "minimum": 0}),
+            "created": _nullable(DATE_TIME),
+            "platforms": STRING_LIST,
+            "error": _nullable(STRING),
+        },
+        "One tag; when it cannot be read, `error` says why and the rest is null.",
+    ),
+    "TagList": _object(
+        {
+            "registry": STRING,
+            "repository": STRING,
+            **PAGING,
+            "tags": {"type": "array", "items": _ref("Tag")},
+        }
+    ),
+    "Descriptor": _object(DESCRIPTOR),
+    "PlatformDescriptor": _object(DESCRIPTOR | {"attestation": {"type": "boolean"}}),
+    "HistoryEntry": _object(
+        {
+            "created": _nullable(DATE_TIME),
+            "created_by": STRING,
+            "comment": STRING,
+            "empty_layer": {"type": "boolean"},
+        }
+    ),
+    "Config": _object(
+        {
+            "created": _nullable(DATE_TIME),
+            "author": STRING,
+            "os": STRING,
+            "architecture": STRING,
+            "variant": _nullable(STRING),
+            "user": STRING,
+            "working_dir": STRING,
+            "env": STRING_LIST,
+            "entrypoint": STRING_LIST,
+            "cmd": STRING_LIST,
+            "exposed_ports": STRING_LIST,
+            "volumes": STRING_LIST,
+            "labels": STRING_MAP,
+            "history": {"type": "array", "items": _ref("HistoryEntry")},
+        }
+    ),
+    "Manifest": _object(
+        {
+            "registry": STRING,
+            "repository": STRING,
+            "tag": _nullable(STRING),
+            "digest": STRING,
+            "media_type": STRING,
+            "kind": {"enum": ["image", "index", "artifact", "schema1"]},
+            "total_size": _nullable({"type": "integer", "minimum": 0}),
+            "platforms": {"type": "array", "items": _ref("PlatformDescriptor")},
+            "layers": {"type": "array", "items": _ref("Descriptor")},
+            "config": {"oneOf": [_ref("Config"), {"type": "null"}]},
+            "referrers": {
+                "oneOf": [{"type": "array", "items": _ref("Descriptor")}, {"type": "null"}]
+            },
+            "pull": STRING,
+            "web_url": URL_PATH,
+        },
+        "An index lists platforms; an image has layers and a config; null when not applicable.",
+    ),
+    "Root": _object({"registries_url": URL_PATH, "openapi_url": URL_PATH}),
+}
+
+
+def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+    if retry_after:
+        response["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+        }
+    return response
+
+
+UNAUTHENTICATED = _error("An invalid API token, or none while the site requires logging in.")
+NOT_FOUND = _error("No such registry (or not visible to you), repository, tag, digest or page.")
+REGISTRY_ERRORS = {
+    "400": _error("A malformed repository name, tag, digest or query parameter."),
+    "401": UNAUTHENTICATED,
+    "403": _error("The registry denied regfront access."),
+    "404": NOT_FOUND,
+    "502": _error(
+        "The registry is unreachable, rejected regfront's credentials or answered with "
+        "something unusable."
+    ),
+    "503": _error("The registry is rate limiting regfront.", retry_after=True),
+    "504": _error("The registry did not answer in time."),
+}
+
+
+def _ok(schema: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(schema)}},
+    }
+
+
+def _path_parameter(name: str, schema: dict[str, Any], example: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "example": example,
+        "description": description,
+    }
+
+
+REGISTRY_NAME = _path_parameter(
+    "registry",
+    {"type": "string", "pattern": "^[a-z0-9]+$", "maxLength": NAME_MAX_LENGTH},
+    "local",
+    "The registry's name in regfront.",
+)
+REPOSITORY = _path_parameter(
+    "repository",
+    {"type": "string", "pattern": REPOSITORY_PATTERN, "maxLength": NAME_TOTAL_LENGTH_MAX},
+    "app",
+    "A repository name; its `/` may be sent as they are or as %2F. On Docker Hub a single "
+    "name means `library/<name>`.",
+)
+REFERENCE = _path_parameter(
+    "reference",
+    {"type": "string", "pattern": REFERENCE_PATTERN},
+    "latest",
+    "A tag, or a digest (sha256:<64 hex>).",
+)
+QUERY = {
+    "name": "q",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Only names containing this text (case-insensitive).",
+}
+PAGE = {
+    "name": "page",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "default": 1},
+}
+PER_PAGE = {
+    "name": "per_page",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+}
+
+
+def _get(operation_id: str, summary: str, parameters: list, responses: dict) -> dict:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": parameters,
+            "responses": responses,
+        }
+    }
+
+
+PATHS = {
+    "/": _get("root", "Links to the API's collections.", [], {"200": _ok("Root", "Links.")}),
+    "/registries": _get(
+        "listRegistries",
+        "The registries visible to you, with their live status.",
+        [],
+        {"200": _ok("RegistryList", "Registries."), "401": UNAUTHENTICATED},
+    ),
+    "/registries/{registry}": _get(
+        "getRegistry",
+        "One registry with its live status.",
+        [REGISTRY_NAME],
+        {"200": _ok("Registry", "The registry."), "401": UNAUTHENTICATED, "404": NOT_FOUND},
+    ),
+    "/registries/{registry}/repositories": _get(
+        "listRepositories",
+        "The registry's repositories (its catalog), pinned repositories first.",
+        [REGISTRY_NAME, QUERY, PAGE, PER_PAGE],
+        {"200": _ok("RepositoryList", "One page of repositories."), **REGISTRY_ERRORS},
+    ),
+    "/registries/{registry}/repositories/{repository}/tags": _get(
+        "listTags",
+        "A repository's tags, naturally sorted (1.2 before 1.10), with digest, size, "
+        "created time and platforms.",
+        [REGISTRY_NAME, REPOSITORY, QUERY, PAGE, PER_PAGE],
+        {"200": _ok("TagList", "One page of tags."), **REGISTRY_ERRORS},
+    ),
+    "/registries/{registry}/repositories/{repository}/manifests/{reference}": _get(
+        "getManifest",
+        "What a tag or digest points at: manifest summary, platforms, layers and config.",
+        [REGISTRY_NAME, REPOSITORY, REFERENCE],
+        {"200": _ok("Manifest", "The manifest."), **REGISTRY_ERRORS},
+    ),
+}
+
+
+def openapi_document(*, server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "regfront API",
+            "version": "1",
+            "description": "Read-only JSON over the registries regfront shows, with the same "
+            "permissions as its pages: your session, or a personal API token sent as "
+            "`Authorization: Bearer <token>` (create one at /account/api-tokens/). "
+            'Errors are `{"error": {"code", "message"}}` with the pages\' status codes.',
+        },
+        "servers": [{"url": server_url}],
+        "security": [{}, {"bearerToken": []}, {"session": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token from /account/api-tokens/.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "description": "The portal's login session.",
+                },
+            },
+        },
+    }

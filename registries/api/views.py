@@ -1,0 +1,303 @@
+"""JSON views over the same services and permissions as the pages.
+
+ApiView authenticates (session or `Authorization: Bearer <token>`) and turns failures into
+`{"error": {"code", "message"}}` with the pages' status codes (errorpages.ERROR_PAGES).
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views import View
+
+from registries import services
+from registries.api import serializers
+from registries.api.auth import bearer_token, token_user
+from registries.api.openapi import openapi_document
+from registries.client import errors
+from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
+from registries.errorpages import ERROR_PAGES
+from registries.models import Registry
+from registries.pinned import (
+    CATALOG_CLOSED_ERRORS,
+    catalog_closed_message,
+    pinned_repositories,
+    repository_on,
+)
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+QUERY_MAX_LENGTH = 255
+
+# Machine-readable codes for the registry failures; the statuses are the pages' own.
+REGISTRY_ERROR_CODES: list[tuple[type[errors.RegistryError], str]] = [
+    (errors.NotFound, "not_found"),
+    (errors.Timeout, "registry_timeout"),
+    (errors.Unauthorized, "registry_unauthorized"),
+    (errors.Denied, "registry_denied"),
+    (errors.TooManyRequests, "rate_limited"),
+    (errors.Unreachable, "registry_unreachable"),
+    (errors.TLSError, "registry_tls_error"),
+    (errors.Refused, "registry_refused"),
+    (errors.BadResponse, "registry_bad_response"),
+    (errors.RegistryError, "registry_error"),
+]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="regfront"'
+    return response
+
+
+def registry_error_response(error: errors.RegistryError) -> JsonResponse:
+    status = next(s for kind, s, _ in ERROR_PAGES if isinstance(error, kind))
+    code = next(c for kind, c in REGISTRY_ERROR_CODES if isinstance(error, kind))
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return error_response(status, code, error.user_message, headers=headers)
+
+
+def int_param(request: HttpRequest, name: str, *, default: int, maximum: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= maximum:
+        raise ApiError(400, "bad_request", f"{name} must be a whole number from 1 to {maximum}.")
+    return value
+
+
+def query_param(request: HttpRequest) -> str:
+    query = request.GET.get("q", "").strip()
+    if len(query) > QUERY_MAX_LENGTH:
+        raise ApiError(400, "bad_request", f"q is longer than {QUERY_MAX_LENGTH} characters.")
+    return query
+
+
+def paged(request: HttpRequest, items: list, *, default_per_page: int) -> tuple[list, dict]:
+    """One page of `items` and the paging facts, with links to the pages around it."""
+    number = int_param(request, "page", default=1, maximum=MAX_PAGE)
+    per_page = int_param(
+        request, "per_page", default=min(default_per_page, MAX_PER_PAGE), maximum=MAX_PER_PAGE
+    )
+    paginator = Paginator(items, per_page)
+    if number > paginator.num_pages:
+        raise ApiError(404, "not_found", f"There are {paginator.num_pages} page(s).")
+    page = paginator.page(number)
+
+    def link(to: int) -> str:
+        params = request.GET.copy()
+        params["page"] = str(to)
+        return f"{request.path}?{urlencode(sorted(params.items()))}"
+
+    meta = {
+        "count": paginator.count,
+        "page": number,
+        "per_page": per_page,
+        "pages": paginator.num_pages,
+        "next": link(number + 1) if page.has_next() else None,
+        "previous": link(number - 1) if page.has_previous() else None,
+    }
+    return list(page.object_list), meta
+
+
+class ApiView(View):
+    """Read-only: GET (and HEAD). Authenticates, then maps every failure to a JSON error."""
+
+    http_method_names = ["get", "head"]
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            self.authenticate(request)
+            return super().dispatch(request, *args, **kwargs)
+        except ApiError as exc:
+            return error_response(exc.status, exc.code, exc.message)
+        except errors.RegistryError as exc:
+            return registry_error_response(exc)
+
+    def authenticate(self, request: HttpRequest) -> None:
+        header = request.headers.get("Authorization")
+        if header:
+            # A token, when sent, decides alone: a bad one never falls back to the session.
+            token = bearer_token(header)
+            user = token_user(token) if token else None
+            if user is None:
+                raise ApiError(401, "unauthenticated", "The API token is invalid or revoked.")
+            request.user = user
+        if settings.REGFRONT_REQUIRE_LOGIN and not request.user.is_authenticated:
+            raise ApiError(
+                401, "unauthenticated", "Log in, or send an API token (Authorization: Bearer)."
+            )
+
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return error_response(
+            405,
+            "method_not_allowed",
+            "The API is read-only.",
+            headers={"Allow": "GET, HEAD"},
+        )
+
+    def registry(self, name: str) -> Registry:
+        # Registries limited to other groups are indistinguishable from absent ones.
+        registry = Registry.objects.visible_to(self.request.user).filter(name=name).first()
+        if registry is None:
+            raise ApiError(404, "not_found", "No registry with this name is visible to you.")
+        return registry
+
+
+class RootApi(ApiView):
+    def get(self, request: HttpRequest) -> JsonResponse:
+        return JsonResponse(
+            {
+                "registries_url": reverse("api:registries"),
+                "openapi_url": reverse("api:openapi"),
+            }
+        )
+
+
+class OpenApiDocument(View):
+    """The OpenAPI 3 description; public, like the shape of any page."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        return JsonResponse(openapi_document(server_url=reverse("api:root").rstrip("/")))
+
+
+class RegistriesApi(ApiView):
+    def get(self, request: HttpRequest) -> JsonResponse:
+        registries = list(Registry.objects.visible_to(request.user))
+        statuses = services.registries_status(registries=registries)
+        return JsonResponse(
+            {
+                "registries": [
+                    serializers.registry_json(
+                        registry,
+                        status=statuses[registry.pk],
+                        repository_count=services.catalog_cached_size(registry=registry),
+                    )
+                    for registry in registries
+                ]
+            }
+        )
+
+
+class RegistryApi(ApiView):
+    def get(self, request: HttpRequest, name: str) -> JsonResponse:
+        registry = self.registry(name)
+        statuses = services.registries_status(registries=[registry])
+        return JsonResponse(
+            serializers.registry_json(
+                registry,
+                status=statuses[registry.pk],
+                repository_count=services.catalog_cached_size(registry=registry),
+            )
+        )
+
+
+class RepositoriesApi(ApiView):
+    """The catalog, pinned repositories first; only the pinned ones when it is closed."""
+
+    def get(self, request: HttpRequest, name: str) -> JsonResponse:
+        registry = self.registry(name)
+        query = query_param(request)
+        pinned = pinned_repositories(host=registry.host, text=registry.pinned_repositories)
+        closed = None
+        try:
+            names = services.catalog_list(registry=registry)
+        except CATALOG_CLOSED_ERRORS as exc:
+            names, closed = [], catalog_closed_message(exc)
+        pinned_set = set(pinned)
+        listing = pinned + [n for n in names if n not in pinned_set]
+        if query:
+            listing = [n for n in listing if query.lower() in n]
+        items, meta = paged(
+            request, listing, default_per_page=settings.REGFRONT_REPOSITORIES_PER_PAGE
+        )
+        body: dict[str, Any] = {
+            "registry": registry.name,
+            "catalog": {"available": closed is None, "message": closed},
+            **meta,
+            "repositories": [
+                serializers.repository_json(registry, n, pinned=n in pinned_set) for n in items
+            ],
+        }
+        return JsonResponse(body)
+
+
+def _repository(registry: Registry, text: str) -> str:
+    try:
+        return repository_on(registry.host, check_repository(text))
+    except InvalidReference as exc:
+        raise ApiError(400, "invalid_reference", str(exc)) from exc
+
+
+class TagsApi(ApiView):
+    def get(self, request: HttpRequest, name: str, repository: str) -> JsonResponse:
+        registry = self.registry(name)
+        repository = _repository(registry, repository)
+        query = query_param(request)
+        tags = services.tag_list(registry=registry, repository=repository)
+        if query:
+            tags = [tag for tag in tags if query.lower() in tag.lower()]
+        items, meta = paged(request, tags, default_per_page=settings.REGFRONT_TAGS_PER_PAGE)
+        summaries = services.tag_summaries(registry=registry, repository=repository, tags=items)
+        return JsonResponse(
+            {
+                "registry": registry.name,
+                "repository": repository,
+                **meta,
+                "tags": [serializers.tag_json(summary) for summary in summaries],
+            }
+        )
+
+
+class ManifestApi(ApiView):
+    """A tag or a digest: manifest summary, platforms, layers and config."""
+
+    def get(self, request: HttpRequest, name: str, repository: str, reference: str) -> JsonResponse:
+        registry = self.registry(name)
+        repository = _repository(registry, repository)
+        tag = digest = None
+        try:
+            if ":" in reference:
+                digest = parse_digest(reference)
+            else:
+                tag = check_tag(reference)
+        except InvalidReference as exc:
+            raise ApiError(400, "invalid_reference", str(exc)) from exc
+        detail = services.manifest_detail(
+            registry=registry, repository=repository, tag=tag, digest=digest
+        )
+        return JsonResponse(serializers.manifest_json(registry, repository, tag, detail))
+
+
+def repository_api(request: HttpRequest, name: str, rest: str) -> HttpResponse:
+    """Route `<repository>/tags` and `<repository>/manifests/<reference>`: repository names
+    have any number of `/`, so the suffix decides (as in the registry API's own URLs)."""
+    if rest.endswith("/tags"):
+        return TagsApi.as_view()(request, name=name, repository=rest.removesuffix("/tags"))
+    repository, marker, reference = rest.rpartition("/manifests/")
+    if marker and repository and reference and "/" not in reference:
+        return ManifestApi.as_view()(request, name=name, repository=repository, reference=reference)
+    return error_response(404, "not_found", "No such API endpoint.")
+
+
+def not_found(request: HttpRequest, path: str) -> JsonResponse:
+    return error_response(404, "not_found", "No such API endpoint.")
