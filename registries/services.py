@@ -258,7 +258,13 @@ def catalog_listing(
 
 
 def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> list[str]:
-    """Every tag of a repository, naturally sorted."""
+    """Every tag of a repository, naturally sorted.
+
+    `refresh` also makes every short-lived entry of the repository stale (tag -> digest, the
+    tag page's sibling groups), in every process: what a "Refresh" link promises.
+    """
+    if refresh:
+        repository_touch(registry.pk, repository)
     generation = repository_generation(registry.pk, repository)
     return get_or_compute(
         make_key("tags", registry.pk, repository, generation),
@@ -531,8 +537,25 @@ def _cached_summaries(
 def tags_by_digest(
     *, registry: Registry, repository: str, tags: list[str], refresh: bool = False
 ) -> dict[str, list[str]]:
-    """Group tags by the digest they point at (one HEAD per tag not seen within the TTL)."""
+    """Group tags by the digest they point at (one HEAD per tag not seen within the TTL).
 
+    The grouping is cached too (TTL, under the repository's generation), so a warm tag page
+    in a repository of hundreds of tags reads one entry instead of one per tag. It is built
+    from entries up to a TTL old, so it may lag the registry by up to twice the TTL unless
+    the repository is refreshed or changed through regfront.
+    """
+    generation = repository_generation(registry.pk, repository)
+    return get_or_compute(
+        make_key("tag-groups", registry.pk, repository, generation, *tags),
+        lambda: _group_by_digest(registry, repository, tags, refresh=refresh),
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def _group_by_digest(
+    registry: Registry, repository: str, tags: list[str], *, refresh: bool
+) -> dict[str, list[str]]:
     def digest_of(tag: str) -> str | None:
         try:
             return tag_digest(registry=registry, repository=repository, tag=tag, refresh=refresh)
