@@ -39,14 +39,15 @@ from registries.webhook import latest_pushes
 class RegistryMixin:
     """Finds the registry (404 when unknown) and maps registry failures to error pages."""
 
-    registry: Registry
+    registry: Registry | None = None  # as_view(registry=...) when the router loaded it
 
     def setup(self, request: HttpRequest, *args, **kwargs) -> None:
         super().setup(request, *args, **kwargs)
-        # Registries limited to other groups are indistinguishable from absent ones.
-        self.registry = get_object_or_404(
-            Registry.objects.visible_to(request.user), name=kwargs["name"]
-        )
+        if self.registry is None:
+            # Registries limited to other groups are indistinguishable from absent ones.
+            self.registry = get_object_or_404(
+                Registry.objects.visible_to(request.user), name=kwargs["name"]
+            )
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
@@ -254,12 +255,14 @@ def reference_view(request: HttpRequest, name: str, reference: str) -> HttpRespo
             repository_url(registry, hub_name, tag=parsed.tag or "", digest=parsed.digest or "")
         )
     if parsed.tag or parsed.digest:
-        return ManifestView.as_view()(
+        return ManifestView.as_view(registry=registry)(
             request, name=name, repository=parsed.repository, tag=parsed.tag, digest=parsed.digest
         )
     if not reference.endswith("/"):
         return redirect(repository_url(registry, parsed.repository))
-    return RepositoryView.as_view()(request, name=name, repository=parsed.repository)
+    return RepositoryView.as_view(registry=registry)(
+        request, name=name, repository=parsed.repository
+    )
 
 
 class JumpView(TemplateView):
