@@ -161,6 +161,9 @@ REGFRONT_REPOSITORIES_PER_PAGE = env.int("REGFRONT_REPOSITORIES_PER_PAGE", defau
 REGFRONT_SIBLING_TAGS_MAX = env.int("REGFRONT_SIBLING_TAGS_MAX", default=500)
 # "Newest first" needs every tag's created time; offered up to this many tags.
 REGFRONT_SORT_BY_DATE_MAX = env.int("REGFRONT_SORT_BY_DATE_MAX", default=500)
+# Pushes and deletes reported by registries (the event webhook) are kept this many days;
+# 0 keeps them forever.
+REGFRONT_EVENT_RETENTION_DAYS = env.int("REGFRONT_EVENT_RETENTION_DAYS", default=90)
 
 # --- Production hardening / logging / metrics (README "Production", docs/deploy.md) -----
 # HTTPS: secure cookies, HSTS and a redirect to https. The probes stay reachable over plain

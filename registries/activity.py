@@ -19,12 +19,16 @@ class ActivityItem:
 def activity_page(*, number: str | int | None, per_page: int) -> Page:
     """One page of the merged timeline, newest first: one UNION query, then the page's rows."""
     # order_by(): no per-table ORDER BY inside the UNION (the models have a default one).
-    audit = AuditRecord.objects.order_by().annotate(
-        kind=Value("audit", output_field=CharField()), when=F("created_at")
-    ).values_list("kind", "pk", "when")
-    events = RegistryEvent.objects.order_by().annotate(
-        kind=Value("event", output_field=CharField()), when=F("occurred_at")
-    ).values_list("kind", "pk", "when")
+    audit = (
+        AuditRecord.objects.order_by()
+        .annotate(kind=Value("audit", output_field=CharField()), when=F("created_at"))
+        .values_list("kind", "pk", "when")
+    )
+    events = (
+        RegistryEvent.objects.order_by()
+        .annotate(kind=Value("event", output_field=CharField()), when=F("occurred_at"))
+        .values_list("kind", "pk", "when")
+    )
     timeline = audit.union(events, all=True).order_by("-when", "kind", "-pk")
     page = Paginator(timeline, per_page).get_page(number)
     rows = list(page.object_list)

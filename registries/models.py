@@ -175,7 +175,7 @@ class RegistryEvent(models.Model):
     source = models.CharField(max_length=255, blank=True, help_text="The registry instance.")
     client_addr = models.CharField(max_length=255, blank=True, help_text="Who sent the request.")
     occurred_at = models.DateTimeField(db_index=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]

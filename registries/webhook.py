@@ -12,8 +12,9 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -160,6 +161,16 @@ def events_store(*, registry: Registry, events: Iterable[ParsedEvent]) -> list[P
     return new
 
 
+def events_prune() -> int:
+    """Forget events received more than REGFRONT_EVENT_RETENTION_DAYS ago (0: never)."""
+    days = settings.REGFRONT_EVENT_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = RegistryEvent.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
 def events_apply(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:
     """Make the cached pages of every repository the events touched stale at once."""
     changed: dict[str, bool] = {}
@@ -244,6 +255,7 @@ def registry_events(request: HttpRequest, name: str) -> JsonResponse:
     events_apply(registry=registry, events=new)
     if new:
         logger.info("registry %s reported %d new event(s)", registry.name, len(new))
+        events_prune()
     return JsonResponse(
         {"accepted": len(new), "duplicates": len(events) - len(new), "ignored": ignored}
     )
