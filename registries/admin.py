@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from registries.audit import Action, audit_record
 from registries.forms import RegistryForm
-from registries.models import AuditRecord, Registry
+from registries.models import ApiToken, AuditRecord, Registry, RegistryEvent
 
 
 @admin.register(Registry)
@@ -45,14 +45,8 @@ class RegistryAdmin(admin.ModelAdmin):
             )
 
 
-@admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
-    """Read-only: the trail is written by regfront, never edited by hand."""
-
-    list_display = ("created_at", "actor_name", "action", "registry_name", "repository", "outcome")
-    list_filter = ("action", "outcome", "source")
-    search_fields = ("actor_name", "registry_name", "repository", "digest")
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records regfront writes itself: viewable, never added or edited by hand."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -61,4 +55,32 @@ class AuditRecordAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_name", "action", "registry_name", "repository", "outcome")
+    list_filter = ("action", "outcome", "source")
+    search_fields = ("actor_name", "registry_name", "repository", "digest")
+    date_hierarchy = "created_at"
+
+
+@admin.register(RegistryEvent)
+class RegistryEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "registry", "action", "repository", "tag", "actor")
+    list_filter = ("action", "registry")
+    search_fields = ("repository", "tag", "digest", "actor")
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners in the portal; admins may only see and revoke them."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at")
+    search_fields = ("name", "user__username", "prefix")
+    readonly_fields = ("user", "name", "key_hash", "prefix", "created_at", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -225,3 +225,10 @@ def test_audit_records_are_read_only_in_the_admin(client, persona):
     client.post(f"/admin/registries/auditrecord/{record.pk}/delete/", {"post": "yes"})
     assert AuditRecord.objects.filter(pk=record.pk).exists()
     assert client.get("/admin/registries/auditrecord/add/").status_code == 403
+
+
+def test_registry_events_and_api_tokens_are_read_only_in_the_admin(client, persona):
+    persona("sue")
+    for model in ("registryevent", "apitoken"):
+        assert client.get(f"/admin/registries/{model}/").status_code == 200
+        assert client.get(f"/admin/registries/{model}/add/").status_code == 403
