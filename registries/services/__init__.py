@@ -1,0 +1,68 @@
+"""Django-aware services over the registry client (HackSoft style: typed functions with
+keyword-only arguments, named <thing>_<action>).
+
+Everything fetched by digest is verified by the client and cached forever; what a registry
+can change is cached for REGFRONT_CACHE_TTL seconds under a per-repository generation
+(registries/cache.py). Views call these names; the modules hold one job each:
+
+- definitions: registry rows, saved safely when many people change them at once
+- status: registry health for the home page and "test connection"
+- listings: catalogs and tag lists
+- manifests: manifests, configs, tags resolving to them, the tag/digest page
+- summaries: per-tag details for the repository page
+- changes: deletes, and pushes/deletes the registry reports
+"""
+
+from registries.services.changes import (
+    DeletePlan,
+    manifest_delete,
+    manifest_delete_plan,
+    repository_changed,
+)
+from registries.services.definitions import registry_delete, registry_save
+from registries.services.listings import (
+    catalog_cached_size,
+    catalog_list,
+    catalog_listing,
+    natural_key,
+    tag_list,
+)
+from registries.services.manifests import (
+    ManifestDetail,
+    PlatformRow,
+    manifest_by_digest,
+    manifest_detail,
+    manifest_referrers,
+    tag_digest,
+    tag_manifest,
+)
+from registries.services.status import RegistryStatus, registries_status, registry_ping
+from registries.services.summaries import ImageSummary, TagSummary, tag_summaries, tags_by_digest
+
+__all__ = [
+    "DeletePlan",
+    "ImageSummary",
+    "ManifestDetail",
+    "PlatformRow",
+    "RegistryStatus",
+    "TagSummary",
+    "catalog_cached_size",
+    "catalog_list",
+    "catalog_listing",
+    "manifest_by_digest",
+    "manifest_delete",
+    "manifest_delete_plan",
+    "manifest_detail",
+    "manifest_referrers",
+    "natural_key",
+    "registries_status",
+    "registry_delete",
+    "registry_ping",
+    "registry_save",
+    "repository_changed",
+    "tag_digest",
+    "tag_list",
+    "tag_manifest",
+    "tag_summaries",
+    "tags_by_digest",
+]

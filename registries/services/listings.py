@@ -1,0 +1,146 @@
+"""Catalogs and tag lists: followed to the end once per TTL, sorted, cheap to page."""
+
+import re
+import secrets
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.cache import cache
+
+from registries.browsing import NamespaceListing, namespace_listing
+from registries.cache import (
+    get_or_compute,
+    make_key,
+    peek,
+    repository_generation,
+    repository_touch,
+)
+from registries.clients import client_for
+from registries.models import Registry
+
+_NATURAL_PART = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """1.2.0 before 1.10.0: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in _NATURAL_PART.split(text)
+        if part
+    )
+
+
+def _catalog_key(registry: Registry) -> str:
+    return make_key("catalog", registry.pk, registry.url)
+
+
+def _catalog_stamp_key(registry: Registry) -> str:
+    return make_key("catalog-stamp", registry.pk, registry.url)
+
+
+def _catalog_entry(registry: Registry, refresh: bool) -> tuple[str, list[str]]:
+    """(stamp, sorted names): the stamp names this listing, so that every process can keep
+    what it derives from it (namespace levels, filters) until the listing changes."""
+
+    def fetch() -> tuple[str, list[str]]:
+        names = sorted(client_for(registry).catalog())
+        stamp = secrets.token_hex(8)
+        cache.set(_catalog_stamp_key(registry), (stamp, len(names)), settings.REGFRONT_CACHE_TTL)
+        return stamp, names
+
+    return get_or_compute(
+        _catalog_key(registry),
+        fetch,
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def catalog_list(*, registry: Registry, refresh: bool = False) -> list[str]:
+    """Every repository, following the registry's pagination to the end; sorted."""
+    return _catalog_entry(registry, refresh)[1]
+
+
+def catalog_is_cached(*, registry: Registry) -> bool:
+    return peek(_catalog_key(registry)) is not None
+
+
+def catalog_forget(*, registry: Registry) -> None:
+    """Drop the cached catalog (and its stamp) so that every process lists it again."""
+    cache.delete_many([_catalog_key(registry), _catalog_stamp_key(registry)])
+
+
+def catalog_cached_size(*, registry: Registry) -> int | None:
+    """The repository count when the catalog is in the cache; None rather than fetching it."""
+    stamp = peek(_catalog_stamp_key(registry))
+    return None if stamp is None else stamp[1]
+
+
+class _CatalogViews:
+    """One process's views over one catalog listing: namespace levels and filter results,
+    each built once per listing (per TTL), not per page view. Bounded."""
+
+    MAX_VIEWS = 64
+
+    def __init__(self, stamp: str, names: list[str]) -> None:
+        self.stamp, self.names = stamp, names
+        self._views: OrderedDict[tuple[str, str], NamespaceListing] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def listing(self, *, namespace: str, query: str) -> NamespaceListing:
+        key = ("q", query.lower()) if query else ("ns", namespace)
+        with self._guard:
+            if key in self._views:
+                self._views.move_to_end(key)
+                return self._views[key]
+        if query:
+            needle = query.lower()
+            matches = [name for name in self.names if needle in name.lower()]
+            built = namespace_listing(matches, namespace="", flat=True)
+        else:
+            built = namespace_listing(self.names, namespace=namespace)
+        with self._guard:
+            self._views[key] = built
+            while len(self._views) > self.MAX_VIEWS:
+                self._views.popitem(last=False)
+        return built
+
+
+_catalog_views: dict[tuple[int, str], _CatalogViews] = {}
+
+
+def catalog_listing(
+    *, registry: Registry, namespace: str = "", query: str = "", refresh: bool = False
+) -> tuple[int, NamespaceListing]:
+    """(repository count, one namespace level or the repositories matching `query`).
+
+    Warm, this costs one small cache read (the listing's stamp): the sorted listing and the
+    views over it stay in process memory until the cached listing changes or expires.
+    """
+    slot = (registry.pk, registry.url)
+    known = _catalog_views.get(slot)
+    stamp = None if refresh else peek(_catalog_stamp_key(registry))
+    if known is None or stamp is None or known.stamp != stamp[0]:
+        fresh_stamp, names = _catalog_entry(registry, refresh)
+        if known is None or known.stamp != fresh_stamp:
+            known = _CatalogViews(fresh_stamp, names)
+            _catalog_views[slot] = known
+    return len(known.names), known.listing(namespace=namespace, query=query)
+
+
+def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> list[str]:
+    """Every tag of a repository, naturally sorted.
+
+    `refresh` also makes every short-lived entry of the repository stale (tag -> digest, the
+    tag page's sibling groups), in every process: what a "Refresh" link promises.
+    """
+    if refresh:
+        repository_touch(registry.pk, repository)
+    generation = repository_generation(registry.pk, repository)
+    return get_or_compute(
+        make_key("tags", registry.pk, repository, generation),
+        lambda: sorted(client_for(registry).tags(repository), key=natural_key),
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )

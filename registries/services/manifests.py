@@ -1,0 +1,245 @@
+"""Manifests and configs (verified, cached forever by digest), tags resolving to them,
+and everything the tag/digest page shows."""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+
+from registries.cache import (
+    FOREVER,
+    get_many,
+    get_or_compute,
+    make_key,
+    peek,
+    repository_generation,
+)
+from registries.client import errors
+from registries.client import media_types as mt
+from registries.client.models import (
+    Descriptor,
+    FetchedManifest,
+    ImageConfig,
+    ImageIndex,
+    ImageManifest,
+    Schema1Manifest,
+    parse_config,
+)
+from registries.clients import client_for
+from registries.models import Registry
+
+
+def _manifest_key(registry: Registry, repository: str, digest: str) -> str:
+    return make_key("manifest", registry.pk, repository, digest)
+
+
+def manifest_by_digest(*, registry: Registry, repository: str, digest: str) -> FetchedManifest:
+    """Immutable and verified by the client, so cached forever."""
+    return get_or_compute(
+        _manifest_key(registry, repository, digest),
+        lambda: client_for(registry).manifest(repository, digest),
+        timeout=FOREVER,
+    )
+
+
+def _fresh_tag_key(registry: Registry, repository: str, tag: str) -> str:
+    generation = repository_generation(registry.pk, repository)
+    return make_key("tag", registry.pk, repository, generation, tag)
+
+
+def _seen_tag_key(registry: Registry, repository: str, tag: str) -> str:
+    return make_key("tag-seen", registry.pk, repository, tag)
+
+
+def fresh_tag_digests(registry: Registry, repository: str, tags: list[str]) -> dict[str, str]:
+    """tag -> digest for the tags resolved within the TTL, in one cache round trip."""
+    generation = repository_generation(registry.pk, repository)
+    keys = {make_key("tag", registry.pk, repository, generation, tag): tag for tag in tags}
+    return {keys[key]: digest for key, digest in get_many(list(keys)).items()}
+
+
+def _remember_tag(registry: Registry, repository: str, tag: str, digest: str) -> None:
+    # The last digest seen lets a stale tag be revalidated with a conditional GET.
+    cache.set(_seen_tag_key(registry, repository, tag), digest, settings.REGFRONT_SEEN_TTL)
+
+
+def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool = False) -> str:
+    """The digest a tag points at: cached briefly, then revalidated with one HEAD."""
+
+    def resolve() -> str:
+        digest = client_for(registry).manifest_digest(repository, tag)
+        _remember_tag(registry, repository, tag, digest)
+        return digest
+
+    return get_or_compute(
+        _fresh_tag_key(registry, repository, tag),
+        resolve,
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def tag_manifest(
+    *, registry: Registry, repository: str, tag: str, refresh: bool = False
+) -> FetchedManifest:
+    """The manifest a tag points at, costing at most one registry request.
+
+    Cold: one GET by tag (gives the body and the digest). Stale but seen before: one
+    conditional GET (If-None-Match: the digest seen last); a 304 means the body is the
+    cached one, a 200 is the changed manifest, so a moved tag also costs one request.
+    """
+
+    def resolve() -> str:
+        client = client_for(registry)
+        seen = peek(_seen_tag_key(registry, repository, tag))
+        known = peek(_manifest_key(registry, repository, seen)) if seen else None
+        # distribution's ETag is the quoted digest; other registries may ignore the header
+        # and answer 200 with the (verified) body, which is still one request.
+        etag = (known.etag or f'"{seen}"') if known is not None else None
+        fetched = client.manifest(repository, tag, if_none_match=etag)
+        if fetched is None:  # 304: unchanged
+            _remember_tag(registry, repository, tag, seen)
+            return seen
+        cache.set(_manifest_key(registry, repository, fetched.digest), fetched, FOREVER)
+        _remember_tag(registry, repository, tag, fetched.digest)
+        return fetched.digest
+
+    digest = get_or_compute(
+        _fresh_tag_key(registry, repository, tag),
+        resolve,
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+    return manifest_by_digest(registry=registry, repository=repository, digest=digest)
+
+
+def config_raw(*, registry: Registry, repository: str, descriptor: Descriptor) -> bytes:
+    """The config blob (verified by the client), cached forever."""
+    limit = settings.REGFRONT_MAX_MANIFEST_BYTES
+    if descriptor.size > limit:
+        raise errors.TooLarge("The image config is larger than regfront reads.")
+    return get_or_compute(
+        make_key("config", registry.pk, repository, descriptor.digest),
+        lambda: client_for(registry).blob(repository, descriptor.digest, max_bytes=limit),
+        timeout=FOREVER,
+    )
+
+
+def image_config(*, registry: Registry, repository: str, manifest: ImageManifest) -> ImageConfig:
+    return parse_config(
+        config_raw(registry=registry, repository=repository, descriptor=manifest.config)
+    )
+
+
+def is_image(manifest: ImageManifest) -> bool:
+    """An image (has a runnable config), not an artifact such as a signature or SBOM."""
+    return manifest.config.media_type in mt.IMAGE_CONFIG_TYPES
+
+
+def is_attestation(descriptor: Descriptor) -> bool:
+    """BuildKit attaches provenance/SBOM manifests to indexes as platform unknown/unknown."""
+    platform = descriptor.platform
+    reference_type = descriptor.annotations.get("vnd.docker.reference.type", "")
+    return reference_type == "attestation-manifest" or (
+        platform is not None and platform.os == "unknown" and platform.architecture == "unknown"
+    )
+
+
+@dataclass(frozen=True)
+class PlatformRow:
+    platform: str
+    descriptor: Descriptor
+    attestation: bool
+
+
+@dataclass
+class ManifestDetail:
+    digest: str
+    media_type: str
+    kind: str  # "index", "image", "artifact" or "schema1"
+    manifest: FetchedManifest
+    manifest_json: str
+    platforms: list[PlatformRow] = field(default_factory=list)
+    layers: list[Descriptor] = field(default_factory=list)
+    total_size: int | None = None
+    config: ImageConfig | None = None
+    config_json: str | None = None
+    referrers: list[Descriptor] | None = None
+
+
+def _pretty(raw: bytes) -> str:
+    try:
+        return json.dumps(json.loads(raw), indent=2, sort_keys=False)
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def manifest_detail(
+    *, registry: Registry, repository: str, tag: str | None = None, digest: str | None = None
+) -> ManifestDetail:
+    if digest:
+        fetched = manifest_by_digest(registry=registry, repository=repository, digest=digest)
+    else:
+        fetched = tag_manifest(registry=registry, repository=repository, tag=tag or "latest")
+    parsed = fetched.parsed
+    detail = ManifestDetail(
+        digest=fetched.digest,
+        media_type=fetched.media_type,
+        kind="image",
+        manifest=fetched,
+        manifest_json=_pretty(fetched.raw),
+        referrers=manifest_referrers(
+            registry=registry, repository=repository, digest=fetched.digest
+        ),
+    )
+    if isinstance(parsed, ImageIndex):
+        detail.kind = "index"
+        detail.platforms = [
+            PlatformRow(str(d.platform) if d.platform else "unknown", d, is_attestation(d))
+            for d in parsed.manifests
+        ]
+    elif isinstance(parsed, Schema1Manifest):
+        detail.kind = "schema1"
+    else:
+        detail.layers = list(parsed.layers)
+        detail.total_size = parsed.size
+        if is_image(parsed):
+            raw = config_raw(registry=registry, repository=repository, descriptor=parsed.config)
+            detail.config = parse_config(raw)
+            detail.config_json = _pretty(raw)
+        else:
+            detail.kind = "artifact"
+    return detail
+
+
+def manifest_referrers(
+    *, registry: Registry, repository: str, digest: str
+) -> list[Descriptor] | None:
+    """Signatures, SBOMs and other artifacts that refer to this digest, where supported."""
+    generation = repository_generation(registry.pk, repository)
+
+    def fetch() -> list[Descriptor] | None:
+        client = client_for(registry)
+        try:
+            found = client.referrers(repository, digest)
+        except (errors.NotFound, errors.Unsupported, errors.Denied):
+            found = None
+        if found is not None:
+            return found
+        # Registries without the referrers API (distribution 2.8): pushers keep an index
+        # tagged <alg>-<hex> instead, the referrers tag schema.
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#referrers-tag-schema
+        try:
+            fallback = client.manifest(repository, digest.replace(":", "-"))
+        except (errors.NotFound, errors.Denied):
+            return None
+        if fallback is not None and isinstance(fallback.parsed, ImageIndex):
+            return list(fallback.parsed.manifests)
+        return None
+
+    return get_or_compute(
+        make_key("referrers", registry.pk, repository, generation, digest),
+        fetch,
+        timeout=settings.REGFRONT_CACHE_TTL,
+    )

@@ -1,0 +1,71 @@
+"""Is a registry up? Pinged concurrently, with a deadline, and cached for a few seconds."""
+
+from concurrent.futures import wait
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from registries.cache import (
+    get_or_compute,
+    make_key,
+    peek,
+)
+from registries.client import errors
+from registries.client.api import RegistryClient
+from registries.clients import client_for, submit
+from registries.models import Registry
+
+
+@dataclass(frozen=True)
+class RegistryStatus:
+    state: str  # "online", "unauthorized", "unreachable", "slow" or "error"
+    message: str
+    auth_mode: str | None = None
+    api_version: str | None = None
+
+
+def _status_of(client: RegistryClient) -> RegistryStatus:
+    try:
+        ping = client.ping()
+    except errors.Unauthorized as exc:
+        return RegistryStatus("unauthorized", exc.user_message)
+    except (errors.Unreachable, errors.Timeout, errors.TLSError, errors.Refused) as exc:
+        return RegistryStatus("unreachable", exc.user_message)
+    except errors.RegistryError as exc:
+        return RegistryStatus("error", exc.user_message)
+    return RegistryStatus("online", "Online", ping.auth_mode, ping.api_version)
+
+
+def registry_ping(*, client: RegistryClient) -> RegistryStatus:
+    """Check one registry now, uncached (e.g. "test connection" before saving)."""
+    return _status_of(client)
+
+
+def registries_status(*, registries: list[Registry]) -> dict[int, RegistryStatus]:
+    """Status of every registry, checked concurrently; one dead registry never slows the page.
+
+    Checks still running at the deadline are reported "slow" and finish in the background,
+    caching their answer for the next page view.
+    """
+    statuses: dict[int, RegistryStatus] = {}
+    pending = {}
+    for registry in registries:
+        key = make_key("status", registry.pk, registry.url)
+        cached = peek(key)
+        if cached is not None:
+            statuses[registry.pk] = cached
+            continue
+        client = client_for(registry)
+        pending[registry.pk] = submit(
+            lambda key=key, client=client: get_or_compute(
+                key, lambda: _status_of(client), timeout=settings.REGFRONT_STATUS_TTL
+            )
+        )
+    wait(pending.values(), timeout=settings.REGFRONT_STATUS_DEADLINE)
+    for pk, future in pending.items():
+        statuses[pk] = (
+            future.result()
+            if future.done()
+            else RegistryStatus("slow", "The registry did not answer within the page deadline.")
+        )
+    return statuses

@@ -1,0 +1,218 @@
+"""The repository page's per-tag details: only the visible tags, fetched concurrently."""
+
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from registries.cache import (
+    FOREVER,
+    get_many,
+    get_or_compute,
+    make_key,
+    repository_generation,
+)
+from registries.client import errors
+from registries.client.models import (
+    Descriptor,
+    FetchedManifest,
+    ImageIndex,
+    ImageManifest,
+    Schema1Manifest,
+)
+from registries.clients import fan_out
+from registries.models import Registry
+from registries.services.manifests import (
+    fresh_tag_digests,
+    image_config,
+    is_attestation,
+    is_image,
+    manifest_by_digest,
+    tag_digest,
+    tag_manifest,
+)
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    """What a repository page shows for one digest; immutable, so cached forever."""
+
+    digest: str
+    media_type: str
+    kind: str  # "image", "index", "artifact" or "schema1"
+    size: int | None
+    created: datetime | None
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    tag: str
+    image: ImageSummary | None = None
+    error: str | None = None
+
+
+def _representative(index: ImageIndex) -> Descriptor | None:
+    """The platform whose created time and size stand for the index (linux/amd64 first)."""
+    images = [d for d in index.manifests if not is_attestation(d)]
+    for descriptor in images:
+        platform = descriptor.platform
+        if platform and (platform.os, platform.architecture) == ("linux", "amd64"):
+            return descriptor
+    return images[0] if images else None
+
+
+def _summarise(registry: Registry, repository: str, fetched: FetchedManifest) -> ImageSummary:
+    parsed = fetched.parsed
+    base = {"digest": fetched.digest, "media_type": fetched.media_type}
+    if isinstance(parsed, ImageIndex):
+        platforms = tuple(
+            str(d.platform) for d in parsed.manifests if d.platform and not is_attestation(d)
+        )
+        child = _representative(parsed)
+        size = created = None
+        if child is not None:
+            child_manifest = manifest_by_digest(
+                registry=registry, repository=repository, digest=child.digest
+            )
+            if isinstance(child_manifest.parsed, ImageManifest):
+                size = child_manifest.parsed.size
+                if is_image(child_manifest.parsed):
+                    created = image_config(
+                        registry=registry, repository=repository, manifest=child_manifest.parsed
+                    ).created
+        return ImageSummary(**base, kind="index", size=size, created=created, platforms=platforms)
+    if isinstance(parsed, Schema1Manifest):
+        v1 = parsed.history[0] if parsed.history else {}
+        return ImageSummary(
+            **base,
+            kind="schema1",
+            size=None,
+            created=_parse_time(v1.get("created")),
+            platforms=(f"{v1.get('os', 'linux')}/{parsed.architecture}",),
+        )
+    if not is_image(parsed):
+        return ImageSummary(**base, kind="artifact", size=parsed.size, created=None, platforms=())
+    config = image_config(registry=registry, repository=repository, manifest=parsed)
+    platform = "/".join(p for p in (config.os, config.architecture, config.variant) if p)
+    return ImageSummary(
+        **base,
+        kind="image",
+        size=parsed.size,
+        created=config.created,
+        platforms=(platform,) if platform else (),
+    )
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def image_summary(*, registry: Registry, repository: str, fetched: FetchedManifest) -> ImageSummary:
+    return get_or_compute(
+        make_key("summary", registry.pk, repository, fetched.digest),
+        lambda: _summarise(registry, repository, fetched),
+        timeout=FOREVER,
+    )
+
+
+def tag_summaries(
+    *, registry: Registry, repository: str, tags: list[str], refresh: bool = False
+) -> list[TagSummary]:
+    """Details for the visible tags only, fetched concurrently within the per-registry limit.
+
+    A tag that fails (deleted meanwhile, broken manifest) gets an error line of its own; the
+    page still renders.
+    """
+
+    def summarise(tag: str) -> TagSummary:
+        try:
+            fetched = tag_manifest(
+                registry=registry, repository=repository, tag=tag, refresh=refresh
+            )
+            return TagSummary(
+                tag, image_summary(registry=registry, repository=repository, fetched=fetched)
+            )
+        except errors.RegistryError as exc:
+            return TagSummary(tag, error=exc.user_message)
+
+    known = {} if refresh else _cached_summaries(registry, repository, tags)
+    missing = [tag for tag in tags if tag not in known]
+    futures = dict(zip(missing, fan_out(registry, summarise, missing), strict=True))
+    done, _ = wait(futures.values(), timeout=settings.REGFRONT_PAGE_DEADLINE)
+    results = []
+    for tag in tags:
+        if tag in known:
+            results.append(known[tag])
+        elif futures[tag] in done:
+            results.append(futures[tag].result())
+        else:
+            results.append(TagSummary(tag, error="The registry did not answer in time."))
+    return results
+
+
+def _cached_summaries(
+    registry: Registry, repository: str, tags: list[str]
+) -> dict[str, TagSummary]:
+    """The warm path: tags whose digest and summary are both cached, in two round trips
+    (tag -> digest, then digest -> summary) instead of several per tag."""
+    digests = fresh_tag_digests(registry, repository, tags)
+    keys = {make_key("summary", registry.pk, repository, d): d for d in set(digests.values())}
+    summaries = {keys[key]: value for key, value in get_many(list(keys)).items()}
+    return {
+        tag: TagSummary(tag, summaries[digest])
+        for tag, digest in digests.items()
+        if digest in summaries
+    }
+
+
+def tags_by_digest(
+    *, registry: Registry, repository: str, tags: list[str], refresh: bool = False
+) -> dict[str, list[str]]:
+    """Group tags by the digest they point at (one HEAD per tag not seen within the TTL).
+
+    The grouping is cached too (TTL, under the repository's generation), so a warm tag page
+    in a repository of hundreds of tags reads one entry instead of one per tag. It is built
+    from entries up to a TTL old, so it may lag the registry by up to twice the TTL unless
+    the repository is refreshed or changed through regfront.
+    """
+    generation = repository_generation(registry.pk, repository)
+    return get_or_compute(
+        make_key("tag-groups", registry.pk, repository, generation, *tags),
+        lambda: _group_by_digest(registry, repository, tags, refresh=refresh),
+        timeout=settings.REGFRONT_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def _group_by_digest(
+    registry: Registry, repository: str, tags: list[str], *, refresh: bool
+) -> dict[str, list[str]]:
+    def digest_of(tag: str) -> str | None:
+        try:
+            return tag_digest(registry=registry, repository=repository, tag=tag, refresh=refresh)
+        except errors.NotFound:
+            return None  # deleted meanwhile
+
+    known = {} if refresh else fresh_tag_digests(registry, repository, tags)
+    missing = [tag for tag in tags if tag not in known]
+    futures = dict(zip(missing, fan_out(registry, digest_of, missing), strict=True))
+    groups: dict[str, list[str]] = {}
+    for tag in tags:
+        if tag in known:
+            digest = known[tag]
+        else:
+            try:
+                digest = futures[tag].result(timeout=settings.REGFRONT_PAGE_DEADLINE)
+            except FutureTimeout as exc:
+                raise errors.Timeout("The registry did not answer in time.") from exc
+        if digest:
+            groups.setdefault(digest, []).append(tag)
+    return groups
