@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, check_page, guard_third_party
+from tests.browser import check_page, guard_third_party
 from tests.production_support import ROOT, production_env, start_gunicorn
 
 PREFIX = "/registry-ui"
@@ -36,24 +36,22 @@ def subpath_site(tmp_path, registry_open):
         server.stop()
 
 
-def test_every_link_and_asset_carries_the_prefix(subpath_site):
+def test_every_link_and_asset_carries_the_prefix(browser, subpath_site):
     offenders: list[str] = []
     requested: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        guard_third_party(page, offenders)
-        page.on("request", lambda request: requested.append(request.url))
-        page.goto(f"{subpath_site}/")
-        page.get_by_role("link", name="local").click()
-        expect(page).to_have_url(f"{subpath_site}/registry/local/")
-        page.get_by_role("link", name="app", exact=True).click()
-        page.get_by_role("link", name="1.2.0").click()
-        expect(page).to_have_url(f"{subpath_site}/registry/local/app:1.2.0")
-        # The stylesheet loaded from under the prefix: the header is styled, not default.
-        display = page.evaluate("getComputedStyle(document.querySelector('.site-header')).display")
-        assert display == "flex"
-        check_page(page, "subpath-tag")
-        browser.close()
+    page = browser.new_page()
+    guard_third_party(page, offenders)
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{subpath_site}/")
+    page.get_by_role("link", name="local").click()
+    expect(page).to_have_url(f"{subpath_site}/registry/local/")
+    page.get_by_role("link", name="app", exact=True).click()
+    page.get_by_role("link", name="1.2.0").click()
+    expect(page).to_have_url(f"{subpath_site}/registry/local/app:1.2.0")
+    # The stylesheet loaded from under the prefix: the header is styled, not default.
+    display = page.evaluate("getComputedStyle(document.querySelector('.site-header')).display")
+    assert display == "flex"
+    check_page(page, "subpath-tag")
+    page.close()
     assert offenders == []
     assert requested and all(url.startswith(subpath_site) for url in requested), requested

@@ -3,20 +3,12 @@
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.api_support import EVENTS_TYPE, WEBHOOK_SECRET, envelope, event
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, check_page, guard_third_party
+from tests.browser import PHONE, check_page, guard_third_party
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_activity_and_latest_pushes_read_well_on_a_phone(
