@@ -151,11 +151,8 @@ class RepositoryView(RegistryMixin, TemplateView):
             summaries = services.tag_summaries(
                 registry=self.registry, repository=repository, tags=tags, refresh=self.refresh
             )
-            summaries.sort(key=lambda s: (s.image and s.image.created) is not None, reverse=True)
-            summaries.sort(
-                key=lambda s: s.image.created.timestamp() if s.image and s.image.created else 0,
-                reverse=True,
-            )
+            # Newest first; tags without a created time (artifacts, errors) go last.
+            summaries.sort(key=created_timestamp, reverse=True)
             page = Paginator(summaries, settings.REGFRONT_TAGS_PER_PAGE).get_page(
                 self.request.GET.get("page")
             )
@@ -182,6 +179,11 @@ class RepositoryView(RegistryMixin, TemplateView):
             page_query=page_query(self.request),
             **kwargs,
         )
+
+
+def created_timestamp(summary: services.TagSummary) -> float:
+    created = summary.image.created if summary.image else None
+    return created.timestamp() if created else float("-inf")
 
 
 def mark_shared_digests(rows: list[services.TagSummary]) -> list[dict]:
