@@ -4,6 +4,7 @@ One client per registry row version per process: it owns a pooled requests.Sessi
 token cache, so keeping it across requests is what makes keep-alive and tokens pay off.
 """
 
+import functools
 import hashlib
 import tempfile
 import threading
@@ -31,10 +32,16 @@ def _version(registry: Registry) -> str:
     return f"{registry.updated_at.isoformat() if registry.updated_at else ''}|{registry.url}"
 
 
+@functools.cache
+def _ca_directory() -> Path:
+    # mkdtemp makes a fresh 0700 directory: nobody else can plant a bundle we would trust.
+    return Path(tempfile.mkdtemp(prefix="regfront-ca-"))
+
+
 def _ca_bundle_path(pem: str) -> str:
     """requests wants a file path; write each distinct bundle once to a private temp file."""
-    digest = hashlib.sha256(pem.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"regfront-ca-{digest}.pem"
+    digest = hashlib.sha256(pem.encode()).hexdigest()[:32]
+    path = _ca_directory() / f"{digest}.pem"
     if not path.exists():
         path.write_text(pem)
     return str(path)

@@ -166,3 +166,25 @@ def test_it_verifies_tls_with_the_given_ca_bundle(tls_registry):
     assert RegistryClient(url, verify=ca_bundle).ping().api_version == "registry/2.0"
     with pytest.warns(urllib3.exceptions.InsecureRequestWarning):
         assert RegistryClient(url, verify=False).ping().ok
+
+
+@pytest.mark.django_db
+def test_a_registry_rows_ca_bundle_is_trusted_from_a_private_file(tls_registry):
+    """The service layer writes the row's PEM to a 0700 directory and verifies with it."""
+    import os
+    from pathlib import Path
+
+    from registries.clients import build_client
+    from registries.models import Registry
+
+    url, ca_path = tls_registry
+    pem = Path(ca_path).read_text()
+    untrusting = Registry(name="tls", url=url)
+    with pytest.raises(errors.TLSError):
+        build_client(untrusting).ping()
+    trusting = Registry(name="tls", url=url, ca_bundle=pem)
+    client = build_client(trusting)
+    assert client.ping().api_version == "registry/2.0"
+    bundle_file = Path(client._transport.verify)
+    assert bundle_file.read_text() == pem
+    assert os.stat(bundle_file.parent).st_mode & 0o077 == 0
