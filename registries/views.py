@@ -225,6 +225,7 @@ class ManifestView(RegistryMixin, TemplateView):
             siblings_complete=siblings_complete,
             pull_by_tag=f"{host}/{repository}:{tag}" if tag else None,
             pull_by_digest=f"{host}/{repository}@{detail.digest}",
+            fragment_ttl=settings.REGFRONT_CACHE_TTL,
             delete_url=manifest_delete_url(
                 self.registry, repository, tag=tag or "", digest="" if tag else detail.digest
             )

@@ -2,7 +2,7 @@
 and everything the tag/digest page shows."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.cache import cache
@@ -83,7 +83,13 @@ def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool =
 def tag_manifest(
     *, registry: Registry, repository: str, tag: str, refresh: bool = False
 ) -> FetchedManifest:
-    """The manifest a tag points at, costing at most one registry request.
+    """The manifest a tag points at, costing at most one registry request."""
+    digest = _resolve_tag(registry, repository, tag, refresh=refresh)
+    return manifest_by_digest(registry=registry, repository=repository, digest=digest)
+
+
+def _resolve_tag(registry: Registry, repository: str, tag: str, *, refresh: bool) -> str:
+    """The digest of a tag; on a miss the manifest comes along and is cached by digest.
 
     Cold: one GET by tag (gives the body and the digest). Stale but seen before: one
     conditional GET (If-None-Match: the digest seen last); a 304 means the body is the
@@ -105,13 +111,12 @@ def tag_manifest(
         _remember_tag(registry, repository, tag, fetched.digest)
         return fetched.digest
 
-    digest = get_or_compute(
+    return get_or_compute(
         _fresh_tag_key(registry, repository, tag),
         resolve,
         timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
-    return manifest_by_digest(registry=registry, repository=repository, digest=digest)
 
 
 def config_raw(*, registry: Registry, repository: str, descriptor: Descriptor) -> bytes:
@@ -178,10 +183,26 @@ def _pretty(raw: bytes) -> str:
 def manifest_detail(
     *, registry: Registry, repository: str, tag: str | None = None, digest: str | None = None
 ) -> ManifestDetail:
-    if digest:
-        fetched = manifest_by_digest(registry=registry, repository=repository, digest=digest)
-    else:
-        fetched = tag_manifest(registry=registry, repository=repository, tag=tag or "latest")
+    """Everything the tag/digest page shows about one manifest.
+
+    All of it but the referrers depends on the digest alone, so it is assembled once and
+    cached forever; warm, a tag page reads the tag's digest and this one entry.
+    """
+    if not digest:
+        digest = _resolve_tag(registry, repository, tag or "latest", refresh=False)
+    detail = get_or_compute(
+        make_key("detail", registry.pk, repository, digest),
+        lambda: _assemble_detail(registry, repository, digest),
+        timeout=FOREVER,
+    )
+    return replace(
+        detail,
+        referrers=manifest_referrers(registry=registry, repository=repository, digest=digest),
+    )
+
+
+def _assemble_detail(registry: Registry, repository: str, digest: str) -> ManifestDetail:
+    fetched = manifest_by_digest(registry=registry, repository=repository, digest=digest)
     parsed = fetched.parsed
     detail = ManifestDetail(
         digest=fetched.digest,
@@ -189,9 +210,6 @@ def manifest_detail(
         kind="image",
         manifest=fetched,
         manifest_json=_pretty(fetched.raw),
-        referrers=manifest_referrers(
-            registry=registry, repository=repository, digest=fetched.digest
-        ),
     )
     if isinstance(parsed, ImageIndex):
         detail.kind = "index"
