@@ -64,16 +64,23 @@ def get_or_compute[T](
             observe_cache(hit=True, kind=kind)
             return value
     holder = _lock_for(key)  # keep a strong reference while we hold the lock
-    with holder.lock:
-        if not refresh:
+    waited = not holder.lock.acquire(blocking=False)
+    if waited:
+        holder.lock.acquire()
+    try:
+        # Only a thread we waited for can have filled the key since our miss: look again
+        # then, and spare the cache a round trip otherwise.
+        if waited and not refresh:
             value = cache.get(key, _MISSING)
-            if value is not _MISSING:  # computed by the thread we waited for
+            if value is not _MISSING:
                 observe_cache(hit=True, kind=kind)
                 return value
         observe_cache(hit=False, kind=kind)
         value = compute()
         cache.set(key, value, timeout)
         return value
+    finally:
+        holder.lock.release()
 
 
 def get_many(keys: list[str]) -> dict[str, Any]:
