@@ -43,8 +43,11 @@ def manifest_by_digest(*, registry: Registry, repository: str, digest: str) -> F
     )
 
 
-def _fresh_tag_key(registry: Registry, repository: str, tag: str) -> str:
-    generation = repository_generation(registry.pk, repository)
+def _fresh_tag_key(
+    registry: Registry, repository: str, tag: str, generation: int | None = None
+) -> str:
+    if generation is None:
+        generation = repository_generation(registry.pk, repository)
     return make_key("tag", registry.pk, repository, generation, tag)
 
 
@@ -52,10 +55,11 @@ def _seen_tag_key(registry: Registry, repository: str, tag: str) -> str:
     return make_key("tag-seen", registry.pk, repository, tag)
 
 
-def fresh_tag_digests(registry: Registry, repository: str, tags: list[str]) -> dict[str, str]:
+def fresh_tag_digests(
+    registry: Registry, repository: str, tags: list[str], generation: int
+) -> dict[str, str]:
     """tag -> digest for the tags resolved within the TTL, in one cache round trip."""
-    generation = repository_generation(registry.pk, repository)
-    keys = {make_key("tag", registry.pk, repository, generation, tag): tag for tag in tags}
+    keys = {_fresh_tag_key(registry, repository, tag, generation): tag for tag in tags}
     return {keys[key]: digest for key, digest in get_many(list(keys)).items()}
 
 
@@ -81,22 +85,39 @@ def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool =
 
 
 def tag_manifest(
-    *, registry: Registry, repository: str, tag: str, refresh: bool = False
+    *,
+    registry: Registry,
+    repository: str,
+    tag: str,
+    refresh: bool = False,
+    generation: int | None = None,
 ) -> FetchedManifest:
-    """The manifest a tag points at, costing at most one registry request."""
-    digest = _resolve_tag(registry, repository, tag, refresh=refresh)
-    return manifest_by_digest(registry=registry, repository=repository, digest=digest)
+    """The manifest a tag points at, costing at most one registry request.
+
+    `generation`: the repository's, when the caller already read it for many tags.
+    """
+    digest, fetched = _resolve_tag(
+        registry, repository, tag, refresh=refresh, generation=generation
+    )
+    return fetched or manifest_by_digest(registry=registry, repository=repository, digest=digest)
 
 
-def _resolve_tag(registry: Registry, repository: str, tag: str, *, refresh: bool) -> str:
-    """The digest of a tag; on a miss the manifest comes along and is cached by digest.
+def _resolve_tag(
+    registry: Registry, repository: str, tag: str, *, refresh: bool, generation: int | None = None
+) -> tuple[str, FetchedManifest | None]:
+    """The digest of a tag, and the manifest when resolving it fetched the body.
+
+    On a miss the manifest comes along and is cached by digest.
 
     Cold: one GET by tag (gives the body and the digest). Stale but seen before: one
     conditional GET (If-None-Match: the digest seen last); a 304 means the body is the
     cached one, a 200 is the changed manifest, so a moved tag also costs one request.
     """
 
+    fetched_now: FetchedManifest | None = None
+
     def resolve() -> str:
+        nonlocal fetched_now
         client = client_for(registry)
         seen = peek(_seen_tag_key(registry, repository, tag))
         known = peek(_manifest_key(registry, repository, seen)) if seen else None
@@ -109,14 +130,16 @@ def _resolve_tag(registry: Registry, repository: str, tag: str, *, refresh: bool
             return seen
         cache.set(_manifest_key(registry, repository, fetched.digest), fetched, FOREVER)
         _remember_tag(registry, repository, tag, fetched.digest)
+        fetched_now = fetched
         return fetched.digest
 
-    return get_or_compute(
-        _fresh_tag_key(registry, repository, tag),
+    digest = get_or_compute(
+        _fresh_tag_key(registry, repository, tag, generation),
         resolve,
         timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
+    return digest, fetched_now
 
 
 def config_raw(*, registry: Registry, repository: str, descriptor: Descriptor) -> bytes:
@@ -189,7 +212,7 @@ def manifest_detail(
     cached forever; warm, a tag page reads the tag's digest and this one entry.
     """
     if not digest:
-        digest = _resolve_tag(registry, repository, tag or "latest", refresh=False)
+        digest, _ = _resolve_tag(registry, repository, tag or "latest", refresh=False)
     detail = get_or_compute(
         make_key("detail", registry.pk, repository, digest),
         lambda: _assemble_detail(registry, repository, digest),

@@ -135,7 +135,11 @@ def tag_summaries(
     def summarise(tag: str) -> TagSummary:
         try:
             fetched = tag_manifest(
-                registry=registry, repository=repository, tag=tag, refresh=refresh
+                registry=registry,
+                repository=repository,
+                tag=tag,
+                refresh=refresh,
+                generation=generation,
             )
             return TagSummary(
                 tag, image_summary(registry=registry, repository=repository, fetched=fetched)
@@ -143,7 +147,9 @@ def tag_summaries(
         except errors.RegistryError as exc:
             return TagSummary(tag, error=exc.user_message)
 
-    known = {} if refresh else _cached_summaries(registry, repository, tags)
+    # One read of the repository's generation serves every tag of the page.
+    generation = repository_generation(registry.pk, repository)
+    known = {} if refresh else _cached_summaries(registry, repository, tags, generation)
     missing = [tag for tag in tags if tag not in known]
     futures = dict(zip(missing, fan_out(registry, summarise, missing), strict=True))
     done, _ = wait(futures.values(), timeout=settings.REGFRONT_PAGE_DEADLINE)
@@ -159,11 +165,11 @@ def tag_summaries(
 
 
 def _cached_summaries(
-    registry: Registry, repository: str, tags: list[str]
+    registry: Registry, repository: str, tags: list[str], generation: int
 ) -> dict[str, TagSummary]:
     """The warm path: tags whose digest and summary are both cached, in two round trips
     (tag -> digest, then digest -> summary) instead of several per tag."""
-    digests = fresh_tag_digests(registry, repository, tags)
+    digests = fresh_tag_digests(registry, repository, tags, generation)
     keys = {make_key("summary", registry.pk, repository, d): d for d in set(digests.values())}
     summaries = {keys[key]: value for key, value in get_many(list(keys)).items()}
     return {
@@ -186,14 +192,14 @@ def tags_by_digest(
     generation = repository_generation(registry.pk, repository)
     return get_or_compute(
         make_key("tag-groups", registry.pk, repository, generation, *tags),
-        lambda: _group_by_digest(registry, repository, tags, refresh=refresh),
+        lambda: _group_by_digest(registry, repository, tags, generation, refresh=refresh),
         timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
 
 
 def _group_by_digest(
-    registry: Registry, repository: str, tags: list[str], *, refresh: bool
+    registry: Registry, repository: str, tags: list[str], generation: int, *, refresh: bool
 ) -> dict[str, list[str]]:
     def digest_of(tag: str) -> str | None:
         try:
@@ -201,7 +207,7 @@ def _group_by_digest(
         except errors.NotFound:
             return None  # deleted meanwhile
 
-    known = {} if refresh else fresh_tag_digests(registry, repository, tags)
+    known = {} if refresh else fresh_tag_digests(registry, repository, tags, generation)
     missing = [tag for tag in tags if tag not in known]
     futures = dict(zip(missing, fan_out(registry, digest_of, missing), strict=True))
     groups: dict[str, list[str]] = {}
