@@ -23,14 +23,18 @@ class NamespaceListing:
     parents: list[Namespace] = field(default_factory=list)  # breadcrumb from the root
 
 
-def namespace_listing(names: list[str], *, namespace: str, flat: bool = False) -> NamespaceListing:
+def matching(names: list[str], query: str) -> list[str]:
+    """The names containing `query`, in any case (the pages' `?q=` filter); all for ''."""
+    needle = query.lower()
+    return [name for name in names if needle in name.lower()] if needle else list(names)
+
+
+def namespace_listing(names: list[str], *, namespace: str) -> NamespaceListing:
     """One level of the namespace tree: child namespaces with counts, repositories here.
 
     A name can be both a repository and a namespace (`team/app` and `team/app/db`): it
-    appears in both lists. `flat` lists every name as a repository (filter results).
+    appears in both lists.
     """
-    if flat:
-        return NamespaceListing(repositories=list(names))
     prefix = f"{namespace}/" if namespace else ""
     children: Counter[str] = Counter()
     here: list[str] = []

@@ -1,6 +1,6 @@
 """Registry failures as pages: the status fits what happened and the page names the registry."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
 from registries.client import errors
@@ -51,3 +51,15 @@ def invalid_reference_response(
         },
         status=400,
     )
+
+
+def json_error_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    """The machine-facing error body shared by the JSON API and the webhook."""
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="regfront"'
+    return response

@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from registries import services
 from registries.browsing import (
     manifest_delete_url,
+    matching,
     namespace_crumbs,
     page_query,
     registry_for_reference,
@@ -107,7 +108,7 @@ class CatalogView(RegistryMixin, TemplateView):
         registry = self.registry
         pinned = pinned_repositories(host=registry.host, text=registry.pinned_repositories)
         query = context.get("query", "")
-        context["pinned"] = [name for name in pinned if query.lower() in name] if query else pinned
+        context["pinned"] = matching(pinned, query)
         context["pinned_set"] = set(pinned)
         return super().render_to_response(context, **response_kwargs)
 
@@ -142,8 +143,7 @@ class RepositoryView(RegistryMixin, TemplateView):
             registry=self.registry, repository=repository, refresh=self.refresh
         )
         query = self.request.GET.get("q", "").strip()
-        if query:
-            tags = [tag for tag in tags if query.lower() in tag.lower()]
+        tags = matching(tags, query)
         sort = self.request.GET.get("sort", "natural")
         sort = sort if sort in self.SORTS else "natural"
         sort_limited = sort == "newest" and len(tags) > settings.REGFRONT_SORT_BY_DATE_MAX

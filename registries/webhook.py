@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from registries import services
+from registries.api.auth import bearer_token
 from registries.client import media_types as mt
 from registries.client.reference import (
     InvalidReference,
@@ -28,6 +29,7 @@ from registries.client.reference import (
     is_valid_tag,
     parse_digest,
 )
+from registries.errorpages import json_error_response as error_response
 from registries.models import Registry, RegistryEvent
 
 logger = logging.getLogger("regfront.webhook")
@@ -198,59 +200,49 @@ def latest_pushes(*, registry: Registry, repository: str, limit: int = 5) -> lis
 # --- the endpoint --------------------------------------------------------------------------
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="regfront-webhook"'
-    return response
-
-
-def _bearer(request: HttpRequest) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
 def _read_bounded(request: HttpRequest) -> bytes | JsonResponse:
     """The body, refused by its declared length before any of it is read."""
     declared = request.META.get("CONTENT_LENGTH") or ""
     if not declared:
-        return _error(411, "length_required", "Send the envelope with a Content-Length.")
+        return error_response(411, "length_required", "Send the envelope with a Content-Length.")
     try:
         length = int(declared)
     except ValueError:
-        return _error(400, "bad_request", "Invalid Content-Length.")
-    if length > MAX_BODY_BYTES:
-        return _error(413, "too_large", f"The envelope is larger than {MAX_BODY_BYTES} bytes.")
-    body = request.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", f"The envelope is larger than {MAX_BODY_BYTES} bytes.")
+        return error_response(400, "bad_request", "Invalid Content-Length.")
+    # Refused by its declared length unread; a body longer than declared is cut and refused.
+    body = b"" if length > MAX_BODY_BYTES else request.read(MAX_BODY_BYTES + 1)
+    if length > MAX_BODY_BYTES or len(body) > MAX_BODY_BYTES:
+        return error_response(
+            413, "too_large", f"The envelope is larger than {MAX_BODY_BYTES} bytes."
+        )
     return body
 
 
 @csrf_exempt  # machine to machine, authenticated by the registry's own token
 def registry_events(request: HttpRequest, name: str) -> JsonResponse:
     if request.method != "POST":
-        response = _error(405, "method_not_allowed", "POST notification envelopes here.")
+        response = error_response(405, "method_not_allowed", "POST notification envelopes here.")
         response["Allow"] = "POST"
         return response
     registry = Registry.objects.filter(name=name).first()
     if registry is None:
-        return _error(404, "not_found", "No registry has this name.")
+        return error_response(404, "not_found", "No registry has this name.")
     secret = registry.webhook_secret
     if not secret:
-        return _error(403, "webhook_off", "The event webhook is off for this registry.")
-    if not hmac.compare_digest(_bearer(request).encode(), secret.encode()):
-        return _error(401, "unauthenticated", "Wrong or missing webhook token.")
+        return error_response(403, "webhook_off", "The event webhook is off for this registry.")
+    token = bearer_token(request.headers.get("Authorization", "")) or ""
+    if not hmac.compare_digest(token.encode(), secret.encode()):
+        return error_response(401, "unauthenticated", "Wrong or missing webhook token.")
     content_type = (request.content_type or "").lower()
     if content_type not in ACCEPTED_CONTENT_TYPES:
-        return _error(415, "unsupported_media_type", f"Send {EVENTS_MEDIA_TYPE}.")
+        return error_response(415, "unsupported_media_type", f"Send {EVENTS_MEDIA_TYPE}.")
     body = _read_bounded(request)
     if isinstance(body, JsonResponse):
         return body
     try:
         events, ignored = parse_envelope(body)
     except EnvelopeError as exc:
-        return _error(400, "bad_request", str(exc))
+        return error_response(400, "bad_request", str(exc))
     new = events_store(registry=registry, events=events)
     events_apply(registry=registry, events=new)
     if new:

@@ -53,3 +53,11 @@ def guard_third_party(page, offenders: list[str]) -> None:
             offenders.append(request.url)
 
     page.on("request", on_request)
+
+
+def log_in(page, base_url: str, username: str, password: str, *, next_path: str = "") -> None:
+    """Sign in through the login page as a person would."""
+    page.goto(f"{base_url}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

@@ -7,7 +7,7 @@ import requests
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from tests.browser import PHONE, check_page, guard_third_party
+from tests.browser import PHONE, check_page, guard_third_party, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,10 +17,7 @@ def test_a_person_creates_uses_and_revokes_a_token(browser, live_server):
     offenders: list[str] = []
     page = browser.new_context(viewport=PHONE).new_page()
     guard_third_party(page, offenders)
-    page.goto(f"{live_server.url}/accounts/login/?next=/account/api-tokens/")
-    page.get_by_label("Username").fill("pat")
-    page.get_by_label("Password").fill("pat-password-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "pat", "pat-password-123", next_path="/account/api-tokens/")
     expect(page.get_by_role("heading", level=1)).to_have_text("API tokens")
     check_page(page, "api-tokens-empty")
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from tests.browser import check_page, guard_third_party
+from tests.browser import check_page, guard_third_party, log_in
 from tests.support.images import tag_existing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,9 +24,7 @@ def test_log_in_add_browse_delete_and_see_activity(
 
     page.goto(f"{live_server.url}/accounts/login/")
     check_page(page, "login")
-    page.get_by_label("Username").fill("sue")
-    page.get_by_label("Password").fill("sue-password-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "sue", "sue-password-123")
     expect(page.get_by_text("sue", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="Add a registry").click()

@@ -330,16 +330,22 @@ def test_activity_stays_staff_only(client, persona, hooked):
     assert client.get("/activity/").status_code == 403
 
 
-def test_events_kept_longer_than_the_retention_are_forgotten(client, hooked, settings):
-    settings.REGFRONT_EVENT_RETENTION_DAYS = 30
+def received_in_2019(registry) -> RegistryEvent:
+    """An event stored long ago (received_at is set on insert, so backdate it after)."""
     ancient = RegistryEvent.objects.create(
-        registry=hooked,
+        registry=registry,
         event_id="ancient",
         action="push",
         repository="app",
         occurred_at="2019-01-01T00:00:00Z",
     )
     RegistryEvent.objects.filter(pk=ancient.pk).update(received_at="2019-01-01T00:00:00Z")
+    return ancient
+
+
+def test_events_kept_longer_than_the_retention_are_forgotten(client, hooked, settings):
+    settings.REGFRONT_EVENT_RETENTION_DAYS = 30
+    received_in_2019(hooked)
     # The event's own time does not matter: a registry may deliver late.
     late = event("push", tag="late", timestamp="2020-01-01T00:00:00Z")
     assert post(client, envelope(late)).json()["accepted"] == 1
@@ -348,13 +354,6 @@ def test_events_kept_longer_than_the_retention_are_forgotten(client, hooked, set
 
 def test_a_retention_of_zero_keeps_everything(client, hooked, settings):
     settings.REGFRONT_EVENT_RETENTION_DAYS = 0
-    ancient = RegistryEvent.objects.create(
-        registry=hooked,
-        event_id="ancient",
-        action="push",
-        repository="app",
-        occurred_at="2019-01-01T00:00:00Z",
-    )
-    RegistryEvent.objects.filter(pk=ancient.pk).update(received_at="2019-01-01T00:00:00Z")
+    received_in_2019(hooked)
     post(client, envelope(event("push")))
     assert RegistryEvent.objects.count() == 2

@@ -6,7 +6,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests.api_support import EVENTS_TYPE, WEBHOOK_SECRET, envelope, event
-from tests.browser import PHONE, check_page, guard_third_party
+from tests.browser import PHONE, check_page, guard_third_party, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +31,7 @@ def test_activity_and_latest_pushes_read_well_on_a_phone(
     offenders: list[str] = []
     page = browser.new_context(viewport=PHONE).new_page()
     guard_third_party(page, offenders)
-    page.goto(f"{live_server.url}/accounts/login/?next=/activity/")
-    page.get_by_label("Username").fill("stella")
-    page.get_by_label("Password").fill("stella-password-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "stella", "stella-password-123", next_path="/activity/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Activity")
     expect(page.get_by_text("Reported by the registry")).to_have_count(3)
     check_page(page, "activity-events")

@@ -17,9 +17,11 @@ from registries import services
 from registries.api import serializers
 from registries.api.auth import bearer_token, token_user
 from registries.api.openapi import openapi_document
+from registries.browsing import matching
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
 from registries.errorpages import ERROR_PAGES
+from registries.errorpages import json_error_response as error_response
 from registries.models import Registry
 from registries.pinned import (
     CATALOG_CLOSED_ERRORS,
@@ -51,17 +53,6 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-def error_response(
-    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
-) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="regfront"'
-    return response
 
 
 def registry_error_response(error: errors.RegistryError) -> JsonResponse:
@@ -225,8 +216,7 @@ class RepositoriesApi(ApiView):
             names, closed = [], catalog_closed_message(exc)
         pinned_set = set(pinned)
         listing = pinned + [n for n in names if n not in pinned_set]
-        if query:
-            listing = [n for n in listing if query.lower() in n]
+        listing = matching(listing, query)
         items, meta = paged(
             request, listing, default_per_page=settings.REGFRONT_REPOSITORIES_PER_PAGE
         )
@@ -254,8 +244,7 @@ class TagsApi(ApiView):
         repository = _repository(registry, repository)
         query = query_param(request)
         tags = services.tag_list(registry=registry, repository=repository)
-        if query:
-            tags = [tag for tag in tags if query.lower() in tag.lower()]
+        tags = matching(tags, query)
         items, meta = paged(request, tags, default_per_page=settings.REGFRONT_TAGS_PER_PAGE)
         summaries = services.tag_summaries(registry=registry, repository=repository, tags=items)
         return JsonResponse(

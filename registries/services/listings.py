@@ -8,7 +8,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.core.cache import cache
 
-from registries.browsing import NamespaceListing, namespace_listing
+from registries.browsing import NamespaceListing, matching, namespace_listing
 from registries.cache import (
     get_or_compute,
     make_key,
@@ -94,10 +94,8 @@ class _CatalogViews:
             if key in self._views:
                 self._views.move_to_end(key)
                 return self._views[key]
-        if query:
-            needle = query.lower()
-            matches = [name for name in self.names if needle in name.lower()]
-            built = namespace_listing(matches, namespace="", flat=True)
+        if query:  # filter results are one flat list
+            built = NamespaceListing(repositories=matching(self.names, query))
         else:
             built = namespace_listing(self.names, namespace=namespace)
         with self._guard:

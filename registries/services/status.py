@@ -15,6 +15,13 @@ from registries.client.api import RegistryClient
 from registries.clients import client_for, submit
 from registries.models import Registry
 
+STATE_LABELS = {
+    "online": "Online",
+    "unauthorized": "Credentials rejected",
+    "unreachable": "Unreachable",
+    "slow": "Slow to answer",
+}
+
 
 @dataclass(frozen=True)
 class RegistryStatus:
@@ -22,6 +29,11 @@ class RegistryStatus:
     message: str
     auth_mode: str | None = None
     api_version: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What pages call the state."""
+        return STATE_LABELS.get(self.state, "Error")
 
 
 def _status_of(client: RegistryClient) -> RegistryStatus:
