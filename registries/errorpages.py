@@ -1,39 +1,71 @@
 """Registry failures as pages: the status fits what happened and the page names the registry."""
 
+from dataclasses import dataclass
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
 from registries.client import errors
 from registries.models import Registry
 
-# (status, title) by error kind; the first matching class wins.
-ERROR_PAGES: list[tuple[type[errors.RegistryError], int, str]] = [
-    (errors.NotFound, 404, "Not found"),
-    (errors.Timeout, 504, "The registry is too slow"),
-    (errors.Unauthorized, 502, "The registry rejected regfront's credentials"),
-    (errors.Denied, 403, "The registry denied access"),
-    (errors.TooManyRequests, 503, "The registry is rate limiting"),
-    (errors.Unreachable, 502, "The registry cannot be reached"),
-    (errors.TLSError, 502, "The registry's certificate is not trusted"),
-    (errors.Refused, 502, "The registry's address is not allowed"),
-    (errors.BadResponse, 502, "The registry sent a bad response"),
-    (errors.RegistryError, 502, "The registry returned an error"),
+
+@dataclass(frozen=True)
+class ErrorKind:
+    status: int
+    title: str  # for pages
+    code: str  # for the JSON API
+
+
+# By error class; the first matching class wins.
+ERROR_KINDS: list[tuple[type[errors.RegistryError], ErrorKind]] = [
+    (errors.NotFound, ErrorKind(404, "Not found", "not_found")),
+    (errors.Timeout, ErrorKind(504, "The registry is too slow", "registry_timeout")),
+    (
+        errors.Unauthorized,
+        ErrorKind(502, "The registry rejected regfront's credentials", "registry_unauthorized"),
+    ),
+    (errors.Denied, ErrorKind(403, "The registry denied access", "registry_denied")),
+    (errors.TooManyRequests, ErrorKind(503, "The registry is rate limiting", "rate_limited")),
+    (errors.Unreachable, ErrorKind(502, "The registry cannot be reached", "registry_unreachable")),
+    (
+        errors.TLSError,
+        ErrorKind(502, "The registry's certificate is not trusted", "registry_tls_error"),
+    ),
+    (errors.Refused, ErrorKind(502, "The registry's address is not allowed", "registry_refused")),
+    (
+        errors.BadResponse,
+        ErrorKind(502, "The registry sent a bad response", "registry_bad_response"),
+    ),
+    (errors.RegistryError, ErrorKind(502, "The registry returned an error", "registry_error")),
 ]
+
+
+def error_kind(error: errors.RegistryError) -> ErrorKind:
+    return next(kind for cls, kind in ERROR_KINDS if isinstance(error, cls))
+
+
+def retry_after_headers(error: errors.RegistryError) -> dict[str, str]:
+    retry_after = getattr(error, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 def registry_error_response(
     request: HttpRequest, registry: Registry, error: errors.RegistryError
 ) -> HttpResponse:
-    status, title = next((s, t) for kind, s, t in ERROR_PAGES if isinstance(error, kind))
+    kind = error_kind(error)
     response = TemplateResponse(
         request,
         "registries/error.html",
-        {"registry": registry, "title": title, "message": error.user_message, "status": status},
-        status=status,
+        {
+            "registry": registry,
+            "title": kind.title,
+            "message": error.user_message,
+            "status": kind.status,
+        },
+        status=kind.status,
     )
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
+    for name, value in retry_after_headers(error).items():
+        response[name] = value
     return response
 
 

@@ -1,7 +1,7 @@
 """JSON views over the same services and permissions as the pages.
 
 ApiView authenticates (session or `Authorization: Bearer <token>`) and turns failures into
-`{"error": {"code", "message"}}` with the pages' status codes (errorpages.ERROR_PAGES).
+`{"error": {"code", "message"}}` with the pages' status codes (errorpages.ERROR_KINDS).
 """
 
 from typing import Any
@@ -20,7 +20,7 @@ from registries.api.openapi import openapi_document
 from registries.browsing import matching
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
-from registries.errorpages import ERROR_PAGES
+from registries.errorpages import error_kind, retry_after_headers
 from registries.errorpages import json_error_response as error_response
 from registries.models import Registry
 from registries.pinned import (
@@ -34,20 +34,6 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 QUERY_MAX_LENGTH = 255
 
-# Machine-readable codes for the registry failures; the statuses are the pages' own.
-REGISTRY_ERROR_CODES: list[tuple[type[errors.RegistryError], str]] = [
-    (errors.NotFound, "not_found"),
-    (errors.Timeout, "registry_timeout"),
-    (errors.Unauthorized, "registry_unauthorized"),
-    (errors.Denied, "registry_denied"),
-    (errors.TooManyRequests, "rate_limited"),
-    (errors.Unreachable, "registry_unreachable"),
-    (errors.TLSError, "registry_tls_error"),
-    (errors.Refused, "registry_refused"),
-    (errors.BadResponse, "registry_bad_response"),
-    (errors.RegistryError, "registry_error"),
-]
-
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -56,11 +42,10 @@ class ApiError(Exception):
 
 
 def registry_error_response(error: errors.RegistryError) -> JsonResponse:
-    status = next(s for kind, s, _ in ERROR_PAGES if isinstance(error, kind))
-    code = next(c for kind, c in REGISTRY_ERROR_CODES if isinstance(error, kind))
-    retry_after = getattr(error, "retry_after", None)
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return error_response(status, code, error.user_message, headers=headers)
+    kind = error_kind(error)
+    return error_response(
+        kind.status, kind.code, error.user_message, headers=retry_after_headers(error)
+    )
 
 
 def int_param(request: HttpRequest, name: str, *, default: int, maximum: int) -> int:
