@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.urls import reverse
 
+from registries.client.reference import Reference
 from registries.models import Registry
+from registries.pinned import is_docker_hub, repository_on
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,17 @@ def page_query(request: HttpRequest) -> str:
 def registry_for_reference(
     registries: list[Registry], *, domain: str | None, current: str
 ) -> Registry | None:
-    """Which registry a pasted reference means: by host, else the current or the only one."""
+    """Which registry a pasted reference means: by host, else the current or the only one.
+
+    Docker Hub answers to several host names (docker.io, index.docker.io, registry-1…).
+    """
     if domain:
         wanted = domain.lower()
-        return next((r for r in registries if r.host.lower() == wanted), None)
+        hub = is_docker_hub(wanted)
+        return next(
+            (r for r in registries if r.host.lower() == wanted or (hub and is_docker_hub(r.host))),
+            None,
+        )
     by_name = {r.name: r for r in registries}
     if current in by_name:
         return by_name[current]
@@ -81,6 +90,16 @@ def namespace_crumbs(repository: str) -> list[Namespace]:
     """`team/app/api` → crumbs for `team` and `team/app` (the namespaces above it)."""
     parts = repository.split("/")[:-1]
     return [Namespace("/".join(parts[: i + 1]), part, 0) for i, part in enumerate(parts)]
+
+
+def reference_url(registry: Registry, reference: Reference) -> str:
+    """The page of a pasted reference on `registry`, as that registry names the repository."""
+    return repository_url(
+        registry,
+        repository_on(registry.host, reference.repository),
+        tag=reference.tag or "",
+        digest=reference.digest or "",
+    )
 
 
 def repository_url(registry: Registry, repository: str, *, tag: str = "", digest: str = "") -> str:

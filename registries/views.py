@@ -16,6 +16,7 @@ from registries.browsing import (
     matching,
     namespace_crumbs,
     page_query,
+    reference_url,
     registry_for_reference,
     repository_url,
 )
@@ -30,7 +31,6 @@ from registries.models import Registry
 from registries.pinned import (
     CATALOG_CLOSED_ERRORS,
     catalog_closed_message,
-    is_docker_hub,
     pinned_repositories,
     repository_on,
 )
@@ -252,11 +252,8 @@ def reference_view(request: HttpRequest, name: str, reference: str) -> HttpRespo
         parsed = parse_repository_path(reference)
     except InvalidReference as exc:
         return invalid_reference_response(request, registry, str(exc))
-    hub_name = repository_on(registry.host, parsed.repository)
-    if hub_name != parsed.repository:  # Docker Hub: `alpine` is `library/alpine`
-        return redirect(
-            repository_url(registry, hub_name, tag=parsed.tag or "", digest=parsed.digest or "")
-        )
+    if repository_on(registry.host, parsed.repository) != parsed.repository:
+        return redirect(reference_url(registry, parsed))  # Docker Hub: `alpine` is `library/…`
     if parsed.tag or parsed.digest:
         return ManifestView.as_view(registry=registry)(
             request, name=name, repository=parsed.repository, tag=parsed.tag, digest=parsed.digest
@@ -284,34 +281,12 @@ class JumpView(TemplateView):
                 self.get_context_data(text=text, error=str(exc)), status=400
             )
         registries = list(Registry.objects.visible_to(request.user))
-        if reference.domain and is_docker_hub(reference.domain):
-            # docker.io, index.docker.io and registry-1.docker.io all mean Docker Hub.
-            registry = next((r for r in registries if is_docker_hub(r.host)), None)
-        else:
-            registry = registry_for_reference(
-                registries, domain=reference.domain, current=request.GET.get("registry", "")
-            )
-        if registry is None:
-            if reference.domain:
-                raise Http404(f"No registry is configured for {reference.domain}.")
-            choices = [
-                (
-                    r,
-                    repository_url(
-                        r,
-                        repository_on(r.host, reference.repository),
-                        tag=reference.tag or "",
-                        digest=reference.digest or "",
-                    ),
-                )
-                for r in registries
-            ]
-            return self.render_to_response(self.get_context_data(text=text, choices=choices))
-        return redirect(
-            repository_url(
-                registry,
-                repository_on(registry.host, reference.repository),
-                tag=reference.tag or "",
-                digest=reference.digest or "",
-            )
+        registry = registry_for_reference(
+            registries, domain=reference.domain, current=request.GET.get("registry", "")
         )
+        if registry is not None:
+            return redirect(reference_url(registry, reference))
+        if reference.domain:
+            raise Http404(f"No registry is configured for {reference.domain}.")
+        choices = [(r, reference_url(r, reference)) for r in registries]
+        return self.render_to_response(self.get_context_data(text=text, choices=choices))
