@@ -127,3 +127,14 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def registry_requests():
+    """Every real HTTP request regfront sends to a registry while the test runs."""
+    from registries.clients import add_observer, remove_observer
+
+    seen = []
+    add_observer(seen.append)
+    yield seen
+    remove_observer(seen.append)

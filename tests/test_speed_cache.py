@@ -20,14 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def registry_requests():
-    seen = []
-    add_observer(seen.append)
-    yield seen
-    remove_observer(seen.append)
-
-
-@pytest.fixture
 def slow_registry():
     """Make every registry request take 0.2 s longer (the observer runs inside the request
     path), so that concurrent callers surely overlap while the first one is still asking."""

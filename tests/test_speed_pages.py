@@ -12,21 +12,11 @@ from collections import Counter
 
 import pytest
 
-from registries.clients import add_observer, remove_observer
 from tests.support.images import MANY_TAG_NAMES, MANY_TAGS, push_image
 
 pytestmark = pytest.mark.django_db
 
 VISIBLE = 50  # REGFRONT_TAGS_PER_PAGE
-
-
-@pytest.fixture
-def registry_requests():
-    """Every real HTTP request regfront sends to a registry while the test runs."""
-    seen = []
-    add_observer(seen.append)
-    yield seen
-    remove_observer(seen.append)
 
 
 def kinds(records, *, registry: str) -> Counter:
