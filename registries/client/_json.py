@@ -1,12 +1,33 @@
-"""Small type checks for JSON from registries: wrong shapes become BadResponse."""
+"""Reading JSON from registries and token servers: the one decoder, small type checks, and
+timestamps. Whatever a registry sends, the result is a value or a BadResponse (a
+RegistryError), never a ValueError or RecursionError for the caller to forget.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import BadResponse
 
 _MISSING: Any = object()
+# RFC 3339 with nanoseconds and an offset is 35 characters; longer is not a timestamp.
+TIMESTAMP_MAX_LENGTH = 64
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are Python extensions, not JSON (RFC 8259 section 6).
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(body: bytes | str, *, what: str, source: str = "The registry") -> Any:
+    """Decode strict JSON; unreadable bytes, bad syntax, numbers beyond Python's digit limit
+    and nesting deeper than the recursion limit all become BadResponse."""
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
+        raise BadResponse(f"{source} sent {what} that is not valid JSON.") from exc
 
 
 def _bad(where: str, expected: str) -> BadResponse:
@@ -62,3 +83,28 @@ def as_str_dict(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def aware_utc(value: datetime) -> datetime | None:
+    """An aware UTC datetime (naive ones are taken as UTC); None for Go's zero time
+    (0001-01-01, "unknown") and for times that leave datetime's range once in UTC, such as
+    9999-12-31T23:59:59-23:59, which RFC 3339 allows and distribution stores."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    return None if value.year <= 1 else value
+
+
+def as_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (nanoseconds allowed) as aware UTC; None when absent, not a
+    string, unparsable or out of range."""
+    if not isinstance(value, str) or not value or len(value) > TIMESTAMP_MAX_LENGTH:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return aware_utc(parsed)

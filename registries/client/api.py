@@ -6,7 +6,6 @@ Docker registry API: https://distribution.github.io/distribution/spec/api/
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -15,6 +14,7 @@ import requests
 
 from . import digests, errors
 from . import media_types as mt
+from ._json import loads
 from .auth import CATALOG_SCOPE, AuthMode, TokenCache, delete_scope, pull_scope
 from .errors import NotFoundWhat
 from .models import (
@@ -281,10 +281,7 @@ def _verified_digest(reply: Reply, reference: str, parsed: object) -> str:
 
 
 def _string_list(body: bytes, key: str) -> list[str]:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.BadResponse("The registry sent a list that is not valid JSON.") from exc
+    data = loads(body, what="a list")
     items = data.get(key) if isinstance(data, dict) else None
     if items is None and isinstance(data, dict):
         return []  # distribution sends "tags": null for a repository without tags

@@ -19,10 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ._json import as_time
+
 AuthMode = Literal["none", "basic", "bearer"]
 
 CATALOG_SCOPE = "registry:catalog:*"
 DEFAULT_TOKEN_LIFETIME = 60  # seconds, when the token server omits expires_in
+# Longer lifetimes are cut to this: a token the registry rejects earlier is fetched again,
+# and a huge expires_in (10**400) must not overflow the float arithmetic below.
+MAX_TOKEN_LIFETIME = 24 * 3600
 EXPIRY_MARGIN = 5  # seconds: stop using a token this long before it expires
 TOKEN_CACHE_MAX_ENTRIES = 2048
 
@@ -147,8 +152,9 @@ def parse_token_response(data: Any, *, now: float | None = None) -> Token:
     if not isinstance(value, str) or not value:
         raise TokenResponseError("token response has no token")
     lifetime = data.get("expires_in")
-    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
-        lifetime = DEFAULT_TOKEN_LIFETIME
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or not lifetime > 0:
+        lifetime = DEFAULT_TOKEN_LIFETIME  # `not > 0` also catches NaN
+    lifetime = float(min(lifetime, MAX_TOKEN_LIFETIME))
     lifetime -= _age(data.get("issued_at"), lifetime)
     now = time.monotonic() if now is None else now
     return Token(value, now + max(0.0, lifetime - EXPIRY_MARGIN))
@@ -156,14 +162,9 @@ def parse_token_response(data: Any, *, now: float | None = None) -> Token:
 
 def _age(issued_at: Any, lifetime: float) -> float:
     """Seconds since ``issued_at``; 0 when absent, unparsable or implausible (clock skew)."""
-    if not isinstance(issued_at, str):
+    issued = as_time(issued_at)
+    if issued is None:
         return 0.0
-    try:
-        issued = datetime.fromisoformat(issued_at)
-    except ValueError:
-        return 0.0
-    if issued.tzinfo is None:
-        issued = issued.replace(tzinfo=UTC)
     age = (datetime.now(UTC) - issued).total_seconds()
     return age if 0 < age < lifetime else 0.0
 

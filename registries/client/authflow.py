@@ -6,12 +6,12 @@ The token request itself goes out through the transport (``fetch``): same guard,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from . import auth, errors
+from ._json import loads
 from .errormap import error_for
 
 if TYPE_CHECKING:
@@ -127,7 +127,8 @@ class Authorizer:
             raise errors.Unauthorized(status=reply.status)
         if reply.status != 200:
             raise error_for(reply.status, reply.headers, reply.body)
+        data = loads(reply.body, what="a token response", source="The token server")
         try:
-            return auth.parse_token_response(json.loads(reply.body))
-        except (ValueError, UnicodeDecodeError) as exc:
+            return auth.parse_token_response(data)
+        except auth.TokenResponseError as exc:
             raise errors.BadResponse("The token server sent an unusable response.") from exc

@@ -6,7 +6,6 @@ and https://distribution.github.io/distribution/spec/api/#errors
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import requests
 import urllib3
 
 from . import errors
+from ._json import loads
 from .auth import parse_challenges
 from .errors import NotFoundWhat
 
@@ -30,9 +30,10 @@ _CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 def error_codes(body: bytes) -> list[str]:
     """Codes from ``{"errors": [{"code": "..."}]}``; [] when the body is anything else."""
     try:
-        items = json.loads(body).get("errors")
-    except (ValueError, UnicodeDecodeError, AttributeError):
+        data = loads(body, what="an error body")
+    except errors.BadResponse:
         return []
+    items = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(items, list):
         return []
     codes = (item.get("code") for item in items if isinstance(item, dict))

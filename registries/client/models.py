@@ -8,15 +8,28 @@ Config: https://github.com/opencontainers/image-spec/blob/main/config.md
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from . import media_types as mt
-from ._json import as_dict, as_int, as_list, as_str, as_str_dict, as_str_list, opt_str
+from ._json import (
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    as_str_dict,
+    as_str_list,
+    as_time,
+    loads,
+    opt_str,
+)
 from .errors import BadResponse
 from .reference import InvalidReference, parse_digest
+
+# Descriptor sizes are int64 in the image spec (descriptor.md#properties).
+SIZE_MAX = 2**63 - 1
+parse_timestamp = as_time  # for the pages and the webhook: registry times, sane or None
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class Descriptor:
         size = as_int(data.get("size"), "descriptor.size", default=0)
         if size < 0:
             raise BadResponse("The registry sent a descriptor with a negative size.")
+        if size > SIZE_MAX:
+            raise BadResponse("The registry sent a descriptor larger than the spec allows.")
         platform = data.get("platform")
         return cls(
             media_type=as_str(data.get("mediaType"), "descriptor.mediaType", default=""),
@@ -129,26 +144,20 @@ class ImageIndex:
 
 @dataclass(frozen=True)
 class Schema1Manifest:
-    """Deprecated schema 1, shown read-only. ``history`` holds parsed v1Compatibility."""
+    """Deprecated schema 1, shown read-only. ``history``: each v1Compatibility's strings."""
 
     media_type: str
     name: str
     tag: str
     architecture: str
     fs_layers: tuple[str, ...]
-    history: tuple[dict[str, Any], ...] = field(hash=False)
+    history: tuple[dict[str, str], ...] = field(hash=False)
     schema_version: int = 1
 
     @classmethod
     def from_json(cls, data: dict[str, Any], media_type: str) -> Schema1Manifest:
         layers = [as_dict(x, "fsLayers[]").get("blobSum") for x in as_list(data.get("fsLayers"))]
-        history = []
-        for entry in as_list(data.get("history")):
-            try:
-                parsed = json.loads(as_dict(entry, "history[]").get("v1Compatibility") or "{}")
-            except (ValueError, TypeError):
-                parsed = {}
-            history.append(parsed if isinstance(parsed, dict) else {})
+        history = [_v1_compatibility(entry) for entry in as_list(data.get("history"))]
         return cls(
             media_type=media_type,
             name=as_str(data.get("name"), "name", default=""),
@@ -157,6 +166,17 @@ class Schema1Manifest:
             fs_layers=tuple(x for x in layers if isinstance(x, str)),
             history=tuple(history),
         )
+
+
+def _v1_compatibility(entry: Any) -> dict[str, str]:
+    """The string fields of one v1Compatibility (created, os, ...); nothing nested is kept."""
+    text = as_dict(entry, "history[]").get("v1Compatibility")
+    if not isinstance(text, str):
+        return {}
+    try:
+        return as_str_dict(loads(text, what="a v1Compatibility entry"))
+    except BadResponse:
+        return {}
 
 
 ParsedManifest = ImageManifest | ImageIndex | Schema1Manifest
@@ -190,11 +210,7 @@ def _media_type_of(data: dict[str, Any], content_type: str | None) -> str:
 
 def parse_manifest(raw: bytes, content_type: str | None) -> ParsedManifest:
     """Parse a manifest body; dispatch on ``mediaType`` in the body, then the header."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadResponse("The registry sent a manifest that is not valid JSON.") from exc
-    data = as_dict(data, "manifest")
+    data = as_dict(loads(raw, what="a manifest"), "manifest")
     media_type = _media_type_of(data, content_type)
     if media_type in mt.INDEX_TYPES:
         return ImageIndex.from_json(data, media_type)
@@ -235,27 +251,14 @@ class ImageConfig:
     diff_ids: tuple[str, ...]
 
 
-def _timestamp(value: Any) -> datetime | None:
-    """RFC 3339 with up to nanoseconds; None when absent or unparsable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return None if parsed.year <= 1 else parsed  # Go's zero time means "unknown"
-
-
 def parse_config(raw: bytes) -> ImageConfig:
-    try:
-        data = as_dict(json.loads(raw), "config")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadResponse("The registry sent an image config that is not valid JSON.") from exc
+    """``created`` is optional (config.md#properties); times come out aware UTC or None."""
+    data = as_dict(loads(raw, what="an image config"), "config")
     runtime = as_dict(data.get("config") or {}, "config.config")
     history = [as_dict(h, "history[]") for h in as_list(data.get("history"))]
     rootfs = as_dict(data.get("rootfs") or {}, "rootfs")
     return ImageConfig(
-        created=_timestamp(data.get("created")),
+        created=as_time(data.get("created")),
         author=as_str(data.get("author"), "author", default=""),
         os=as_str(data.get("os"), "os", default=""),
         architecture=as_str(data.get("architecture"), "architecture", default=""),
@@ -270,7 +273,7 @@ def parse_config(raw: bytes) -> ImageConfig:
         labels=as_str_dict(runtime.get("Labels")),
         history=tuple(
             HistoryEntry(
-                created=_timestamp(h.get("created")),
+                created=as_time(h.get("created")),
                 created_by=as_str(h.get("created_by"), "created_by", default=""),
                 comment=as_str(h.get("comment"), "comment", default=""),
                 empty_layer=h.get("empty_layer") is True,

@@ -197,9 +197,10 @@ class ManifestDetail:
 
 
 def _pretty(raw: bytes) -> str:
+    """Indented JSON for people; the bytes as they came when they do not re-indent."""
     try:
         return json.dumps(json.loads(raw), indent=2, sort_keys=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # the indenting encoder recurses per level
         return raw.decode("utf-8", errors="replace")
 
 
@@ -254,6 +255,15 @@ def _assemble_detail(registry: Registry, repository: str, digest: str) -> Manife
     return detail
 
 
+def referrers_tag(digest: str) -> str:
+    """`sha256:<hex>` → `sha256-<hex>`; the hex is cut to 64 characters, so a sha512 digest
+    still names a valid tag (at most 128 characters).
+    https://github.com/opencontainers/distribution-spec/blob/main/spec.md#referrers-tag-schema
+    """
+    algorithm, _, encoded = digest.partition(":")
+    return f"{algorithm}-{encoded[:64]}"
+
+
 def manifest_referrers(
     *, registry: Registry, repository: str, digest: str
 ) -> list[Descriptor] | None:
@@ -270,9 +280,8 @@ def manifest_referrers(
             return found
         # Registries without the referrers API (distribution 2.8): pushers keep an index
         # tagged <alg>-<hex> instead, the referrers tag schema.
-        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#referrers-tag-schema
         try:
-            fallback = client.manifest(repository, digest.replace(":", "-"))
+            fallback = client.manifest(repository, referrers_tag(digest))
         except (errors.NotFound, errors.Denied):
             return None
         if fallback is not None and isinstance(fallback.parsed, ImageIndex):
