@@ -22,9 +22,11 @@ from registries.services.changes import (
 from registries.services.definitions import registry_delete, registry_save
 from registries.services.listings import (
     catalog_cached_size,
+    catalog_hidden_count,
     catalog_list,
     catalog_listing,
     natural_key,
+    tag_hidden_count,
     tag_list,
 )
 from registries.services.manifests import (
@@ -47,6 +49,7 @@ __all__ = [
     "RegistryStatus",
     "TagSummary",
     "catalog_cached_size",
+    "catalog_hidden_count",
     "catalog_list",
     "catalog_listing",
     "manifest_by_digest",
@@ -61,6 +64,7 @@ __all__ = [
     "registry_save",
     "repository_changed",
     "tag_digest",
+    "tag_hidden_count",
     "tag_list",
     "tag_manifest",
     "tag_summaries",

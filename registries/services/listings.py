@@ -1,9 +1,16 @@
-"""Catalogs and tag lists: followed to the end once per TTL, sorted, cheap to page."""
+"""Catalogs and tag lists: followed to the end once per TTL, sorted, cheap to page.
+
+Names a registry lists but the reference grammar refuses (`..`, `<b>`, 129-character tags)
+are dropped here, at the listing boundary: no link could name them and every request for
+them would fail, so they are counted ("hidden") instead of shown.
+Grammar: https://github.com/distribution/reference/blob/main/reference.go
+"""
 
 import re
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +23,7 @@ from registries.cache import (
     repository_generation,
     repository_touch,
 )
+from registries.client.reference import is_valid_repository, is_valid_tag
 from registries.clients import client_for
 from registries.models import Registry
 
@@ -31,6 +39,18 @@ def natural_key(text: str) -> tuple:
     )
 
 
+def valid_names(names: Iterable[object], is_valid: Callable[[str], bool]) -> tuple[list[str], int]:
+    """(the distinct valid names, how many listed names were not valid)."""
+    kept: set[str] = set()
+    hidden = 0
+    for name in names:
+        if isinstance(name, str) and is_valid(name):
+            kept.add(name)
+        else:
+            hidden += 1
+    return list(kept), hidden
+
+
 def _catalog_key(registry: Registry) -> str:
     return make_key("catalog", registry.pk, registry.url)
 
@@ -44,9 +64,12 @@ def _catalog_entry(registry: Registry, refresh: bool) -> tuple[str, list[str]]:
     what it derives from it (namespace levels, filters) until the listing changes."""
 
     def fetch() -> tuple[str, list[str]]:
-        names = sorted(client_for(registry).catalog())
+        names, hidden = valid_names(client_for(registry).catalog(), is_valid_repository)
+        names.sort()
         stamp = secrets.token_hex(8)
-        cache.set(_catalog_stamp_key(registry), (stamp, len(names)), settings.REGFRONT_CACHE_TTL)
+        cache.set(
+            _catalog_stamp_key(registry), (stamp, len(names), hidden), settings.REGFRONT_CACHE_TTL
+        )
         return stamp, names
 
     return get_or_compute(
@@ -75,6 +98,12 @@ def catalog_cached_size(*, registry: Registry) -> int | None:
     """The repository count when the catalog is in the cache; None rather than fetching it."""
     stamp = peek(_catalog_stamp_key(registry))
     return None if stamp is None else stamp[1]
+
+
+def catalog_hidden_count(*, registry: Registry) -> int:
+    """Names the cached catalog listed that are not valid repository names (0 when unknown)."""
+    stamp = peek(_catalog_stamp_key(registry))
+    return stamp[2] if stamp is not None and len(stamp) > 2 else 0
 
 
 class _CatalogViews:
@@ -136,9 +165,25 @@ def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> l
     if refresh:
         repository_touch(registry.pk, repository)
     generation = repository_generation(registry.pk, repository)
+
+    def fetch() -> list[str]:
+        tags, hidden = valid_names(client_for(registry).tags(repository), is_valid_tag)
+        # Kept beside the list (one small entry, same TTL) so pages can say what was dropped.
+        cache.set(_hidden_tags_key(registry, repository), hidden, settings.REGFRONT_CACHE_TTL)
+        return sorted(tags, key=natural_key)
+
     return get_or_compute(
         make_key("tags", registry.pk, repository, generation),
-        lambda: sorted(client_for(registry).tags(repository), key=natural_key),
+        fetch,
         timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
+
+
+def _hidden_tags_key(registry: Registry, repository: str) -> str:
+    return make_key("tags-hidden", registry.pk, repository)
+
+
+def tag_hidden_count(*, registry: Registry, repository: str) -> int:
+    """Tags the last listing of the repository named that are not valid tag names."""
+    return peek(_hidden_tags_key(registry, repository)) or 0

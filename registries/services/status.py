@@ -1,6 +1,7 @@
 """Is a registry up? Pinged concurrently, with a deadline, and cached for a few seconds."""
 
-from concurrent.futures import wait
+import logging
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from registries.client import errors
 from registries.client.api import RegistryClient
 from registries.clients import client_for, submit
 from registries.models import Registry
+
+logger = logging.getLogger("regfront.status")
 
 STATE_LABELS = {
     "online": "Online",
@@ -36,6 +39,10 @@ class RegistryStatus:
         return STATE_LABELS.get(self.state, "Error")
 
 
+# What the page says when checking failed in regfront itself; the log has the details.
+BROKEN = RegistryStatus("error", "regfront could not check this registry (see the server log).")
+
+
 def _status_of(client: RegistryClient) -> RegistryStatus:
     try:
         ping = client.ping()
@@ -45,6 +52,11 @@ def _status_of(client: RegistryClient) -> RegistryStatus:
         return RegistryStatus("unreachable", exc.user_message)
     except errors.RegistryError as exc:
         return RegistryStatus("error", exc.user_message)
+    except Exception:
+        # One registry answering something the client did not foresee must show as broken,
+        # not take the home page (and /api/v1/registries) down for everyone.
+        logger.exception("checking registry %s failed", client.name)
+        return BROKEN
     return RegistryStatus("online", "Online", ping.auth_mode, ping.api_version)
 
 
@@ -67,7 +79,12 @@ def registries_status(*, registries: list[Registry]) -> dict[int, RegistryStatus
         if cached is not None:
             statuses[registry.pk] = cached
             continue
-        client = client_for(registry)
+        try:
+            client = client_for(registry)
+        except Exception:  # e.g. a row whose URL or CA bundle the client cannot use
+            logger.exception("no client for registry %s", registry.name)
+            statuses[registry.pk] = BROKEN
+            continue
         pending[registry.pk] = submit(
             lambda key=key, client=client: get_or_compute(
                 key, lambda: _status_of(client), timeout=settings.REGFRONT_STATUS_TTL
@@ -75,9 +92,15 @@ def registries_status(*, registries: list[Registry]) -> dict[int, RegistryStatus
         )
     wait(pending.values(), timeout=settings.REGFRONT_STATUS_DEADLINE)
     for pk, future in pending.items():
-        statuses[pk] = (
-            future.result()
-            if future.done()
-            else RegistryStatus("slow", "The registry did not answer within the page deadline.")
-        )
+        statuses[pk] = _outcome(future)
     return statuses
+
+
+def _outcome(future: Future) -> RegistryStatus:
+    if not future.done():
+        return RegistryStatus("slow", "The registry did not answer within the page deadline.")
+    try:
+        return future.result()
+    except Exception:  # what _status_of cannot catch (a failing cache): this row only
+        logger.exception("checking a registry failed")
+        return BROKEN

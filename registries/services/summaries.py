@@ -21,7 +21,9 @@ from registries.client.models import (
     ImageIndex,
     ImageManifest,
     Schema1Manifest,
+    parse_timestamp,
 )
+from registries.client.reference import InvalidReference
 from registries.clients import fan_out
 from registries.models import Registry
 from registries.services.manifests import (
@@ -90,7 +92,7 @@ def _summarise(registry: Registry, repository: str, fetched: FetchedManifest) ->
             **base,
             kind="schema1",
             size=None,
-            created=_parse_time(v1.get("created")),
+            created=parse_timestamp(v1.get("created")),
             platforms=(f"{v1.get('os', 'linux')}/{parsed.architecture}",),
         )
     if not is_image(parsed):
@@ -104,15 +106,6 @@ def _summarise(registry: Registry, repository: str, fetched: FetchedManifest) ->
         created=config.created,
         platforms=(platform,) if platform else (),
     )
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def image_summary(*, registry: Registry, repository: str, fetched: FetchedManifest) -> ImageSummary:
@@ -146,6 +139,9 @@ def tag_summaries(
             )
         except errors.RegistryError as exc:
             return TagSummary(tag, error=exc.user_message)
+        except InvalidReference:
+            # tag_list drops such names; this guards callers that pass their own tags.
+            return TagSummary(tag, error="This tag name is not valid.")
 
     # One read of the repository's generation serves every tag of the page.
     generation = repository_generation(registry.pk, repository)
@@ -206,6 +202,8 @@ def _group_by_digest(
             return tag_digest(registry=registry, repository=repository, tag=tag, refresh=refresh)
         except errors.NotFound:
             return None  # deleted meanwhile
+        except InvalidReference:
+            return None  # not a tag name: it points at nothing regfront can ask for
 
     known = {} if refresh else fresh_tag_digests(registry, repository, tags, generation)
     missing = [tag for tag in tags if tag not in known]

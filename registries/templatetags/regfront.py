@@ -11,9 +11,17 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import get_language
 
+from registries import services
 from registries.browsing import repository_url
+from registries.client._json import aware_utc
+from registries.client.models import SIZE_MAX
 
 register = template.Library()
+
+
+def _unknown() -> str:
+    # format_html needs arguments (Django 6 refuses a bare string); the dash is one.
+    return format_html('<span class="muted">{}</span>', "—")
 
 
 @register.filter
@@ -26,9 +34,9 @@ def short_digest(digest: str | None) -> str:
 
 @register.simple_tag
 def size(value: int | None) -> str:
-    """A humanised size with the exact byte count on hover."""
-    if value is None:
-        return format_html('<span class="muted">—</span>')
+    """A humanised size with the exact byte count on hover; a dash when unknown or absurd."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SIZE_MAX:
+        return _unknown()
     return _size_html(value, get_language())
 
 
@@ -41,22 +49,42 @@ def _size_html(value: int, language: str | None) -> str:
 
 @register.simple_tag
 def when(value: datetime | None) -> str:
-    """Relative time ("3 days ago") with the exact UTC time on hover and in datetime=."""
+    """Relative time ("3 days ago") with the exact UTC time on hover and in datetime=.
+
+    Naive times are taken as UTC; times that do not fit in UTC (registries send any RFC 3339
+    offset) are a dash, like absent ones.
+    """
+    value = aware_utc(value) if isinstance(value, datetime) else None
     if value is None:
-        return format_html('<span class="muted">—</span>')
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.UTC)
-    exact = value.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    now = timezone.now()
-    if abs((now - value).total_seconds()) < 60:
-        relative = "just now"
-    elif value > now:
-        relative = f"in {timesince(now, value)}"
-    else:
-        relative = f"{timesince(value, now)} ago"
+        return _unknown()
+    exact = value.strftime("%Y-%m-%d %H:%M:%S UTC")
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, relative
+        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, _relative(value)
     )
+
+
+def _relative(value: datetime) -> str:
+    now = timezone.now()
+    try:
+        if abs((now - value).total_seconds()) < 60:
+            return "just now"
+        if value > now:
+            return f"in {timesince(now, value)}"
+        return f"{timesince(value, now)} ago"
+    except (OverflowError, ValueError):  # at the edges of datetime's range
+        return value.strftime("%Y-%m-%d")
+
+
+@register.simple_tag
+def hidden_tag_count(registry, repository: str) -> int:
+    """Tags the registry listed under names no reference can hold (dropped from the list)."""
+    return services.tag_hidden_count(registry=registry, repository=repository)
+
+
+@register.simple_tag
+def hidden_repository_count(registry) -> int:
+    """Repositories the catalog listed under invalid names (dropped from the list)."""
+    return services.catalog_hidden_count(registry=registry)
 
 
 @register.filter
