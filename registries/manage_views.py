@@ -19,7 +19,7 @@ from registries.activity import activity_page
 from registries.audit import Action, Outcome, audit_record
 from registries.browsing import repository_url
 from registries.client import errors
-from registries.client.reference import InvalidReference, parse_repository_path
+from registries.client.reference import InvalidReference, parse_digest, parse_repository_path
 from registries.clients import build_client, limits_from_settings
 from registries.errorpages import invalid_reference_response
 from registries.forms import PortalRegistryForm
@@ -164,8 +164,17 @@ class ManifestDeleteView(RegistryMixin, PermissionRequiredMixin, TemplateView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         repository = self.reference.repository
         # Delete exactly what the person confirmed, even if the tag has moved since.
+        try:
+            digest = parse_digest(request.POST.get("digest", ""))
+        except InvalidReference as exc:
+            # A forged or broken form: refused before the registry is asked, and recorded.
+            audit_record(
+                user=request.user, action=Action.MANIFEST_DELETE, registry_name=self.registry.name,
+                repository=repository, outcome=Outcome.FAILED, message=str(exc),
+            )  # fmt: skip
+            return invalid_reference_response(request, self.registry, str(exc))
         plan = services.manifest_delete_plan(
-            registry=self.registry, repository=repository, digest=request.POST.get("digest", "")
+            registry=self.registry, repository=repository, digest=digest
         )
         record = {
             "user": request.user,
