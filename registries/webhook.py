@@ -4,15 +4,18 @@ Envelope and event format: https://distribution.github.io/distribution/about/not
 The registry POSTs `{"events": [...]}` as `application/vnd.docker.distribution.events.v1+json`
 with the headers configured for the endpoint; regfront expects the registry row's webhook token
 as `Authorization: Bearer <token>`. Distribution retries every delivery that does not get a
-2xx answer, so a repeated event is acknowledged (and ignored), never refused.
+2xx answer, so a repeated event is acknowledged (and ignored), never refused, and whatever an
+event holds is either stored in a form the database takes or the event is ignored: a 500
+would make distribution resend the whole batch forever.
 """
 
 import hmac
 import json
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from registries import services
 from registries.api.auth import bearer_token
 from registries.client import media_types as mt
+from registries.client._json import as_time
 from registries.client.reference import (
     InvalidReference,
     is_valid_repository,
@@ -39,6 +43,13 @@ ACCEPTED_CONTENT_TYPES = frozenset({EVENTS_MEDIA_TYPE, "application/json"})
 MAX_BODY_BYTES = 1024 * 1024  # distribution sends small batches; nothing legitimate is larger
 EVENT_ID_MAX = RegistryEvent._meta.get_field("event_id").max_length
 TEXT_MAX = 255
+SIZE_MAX = 2**63 - 1  # the BigIntegerField (and the image spec's int64)
+# A registry's clock may run a little ahead; an event from further in the future would sit
+# on top of every list of pushes, so it gets the time it was received instead.
+CLOCK_SKEW_MAX = timedelta(days=1)
+# Same answer for an unknown registry, one without a webhook token, and a wrong token:
+# an unauthenticated caller learns nothing about which registries exist.
+REFUSED = (401, "unauthenticated", "Wrong or missing webhook token.")
 # Pushes of these are manifests (tags and digests people see); blob pushes are ignored.
 MANIFEST_TYPES = mt.INDEX_TYPES | mt.IMAGE_MANIFEST_TYPES | mt.SCHEMA1_TYPES
 Action = RegistryEvent.Action
@@ -63,8 +74,14 @@ class ParsedEvent:
     occurred_at: datetime
 
 
+def _storable(text: str) -> str:
+    """Text every database takes: PostgreSQL refuses NUL, and lone surrogates (JSON allows
+    "\\ud800") cannot be encoded as UTF-8."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _text(value: object, limit: int = TEXT_MAX) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return _storable(value[:limit]) if isinstance(value, str) else ""
 
 
 def _dict(value: object) -> dict:
@@ -72,15 +89,17 @@ def _dict(value: object) -> dict:
 
 
 def _timestamp(value: object) -> datetime:
-    """RFC 3339 (nanoseconds allowed); the time of receipt when missing or unreadable."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return timezone.now()
+    """RFC 3339 (nanoseconds allowed) as UTC; the time of receipt when missing, unreadable,
+    out of range in UTC, or more than CLOCK_SKEW_MAX ahead."""
+    now = timezone.now()
+    parsed = as_time(value)
+    return parsed if parsed is not None and parsed <= now + CLOCK_SKEW_MAX else now
+
+
+def _size(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= SIZE_MAX else None
 
 
 def _digest(value: object) -> str | None:
@@ -100,6 +119,8 @@ def parse_event(data: object) -> ParsedEvent | None:
     event_id, action = data.get("id"), data.get("action")
     if not isinstance(event_id, str) or not 0 < len(event_id) <= EVENT_ID_MAX:
         return None
+    if _storable(event_id) != event_id:
+        return None  # not storable as it came, and it must stay exact to catch retries
     if action not in (Action.PUSH, Action.DELETE):
         return None
     target = _dict(data.get("target"))
@@ -112,7 +133,6 @@ def parse_event(data: object) -> ParsedEvent | None:
     media_type = _text(target.get("mediaType"))
     if action == Action.PUSH and (media_type not in MANIFEST_TYPES or not digest):
         return None
-    size = target.get("size")
     source = _dict(data.get("source"))
     return ParsedEvent(
         event_id=event_id,
@@ -121,7 +141,7 @@ def parse_event(data: object) -> ParsedEvent | None:
         tag=tag,
         digest=digest,
         media_type=media_type,
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        size=_size(target.get("size")),
         actor=_text(_dict(data.get("actor")).get("name")),
         source=_text(source.get("addr")) or _text(source.get("instanceID")),
         client_addr=_text(_dict(data.get("request")).get("addr")),
@@ -218,21 +238,26 @@ def _read_bounded(request: HttpRequest) -> bytes | JsonResponse:
     return body
 
 
+def _authenticated_registry(request: HttpRequest, name: str) -> Registry | None:
+    """The registry whose webhook token the request carries; None for a wrong or missing
+    token, a registry without one, and an unknown name alike (all compared the same way)."""
+    registry = Registry.objects.filter(name=name).first()
+    secret = (registry.webhook_secret if registry is not None else "") or ""
+    token = bearer_token(request.headers.get("Authorization", "")) or ""
+    # Compared even when there is nothing to match, so the timing says no more than the body.
+    matches = hmac.compare_digest(token.encode(), (secret or secrets.token_hex(16)).encode())
+    return registry if secret and matches else None
+
+
 @csrf_exempt  # machine to machine, authenticated by the registry's own token
 def registry_events(request: HttpRequest, name: str) -> JsonResponse:
     if request.method != "POST":
         response = error_response(405, "method_not_allowed", "POST notification envelopes here.")
         response["Allow"] = "POST"
         return response
-    registry = Registry.objects.filter(name=name).first()
+    registry = _authenticated_registry(request, name)
     if registry is None:
-        return error_response(404, "not_found", "No registry has this name.")
-    secret = registry.webhook_secret
-    if not secret:
-        return error_response(403, "webhook_off", "The event webhook is off for this registry.")
-    token = bearer_token(request.headers.get("Authorization", "")) or ""
-    if not hmac.compare_digest(token.encode(), secret.encode()):
-        return error_response(401, "unauthenticated", "Wrong or missing webhook token.")
+        return error_response(*REFUSED)
     content_type = (request.content_type or "").lower()
     if content_type not in ACCEPTED_CONTENT_TYPES:
         return error_response(415, "unsupported_media_type", f"Send {EVENTS_MEDIA_TYPE}.")

@@ -221,17 +221,24 @@ def test_only_post_is_allowed(client, hooked):
     assert response["Allow"] == "POST"
 
 
-def test_unknown_registries_and_registries_without_a_token_refuse(client, hooked):
+def test_it_answers_unknown_tokenless_and_wrong_token_registries_alike(client, hooked):
+    """Issue 17: a 404 for unknown names and a 403 for registries without a token told an
+    unauthenticated caller which registries exist; now every refusal is the same 401."""
     Registry.objects.create(name="plain", url="https://plain.example")
-    unknown = client.generic(
-        "POST", "/hooks/registry/nosuch/events", envelope(event()), EVENTS_TYPE, **AUTH
-    )
-    assert unknown.status_code == 404
-    off = client.generic(
-        "POST", "/hooks/registry/plain/events", envelope(event()), EVENTS_TYPE, **AUTH
-    )
-    assert off.status_code == 403
-    assert off.json()["error"]["code"] == "webhook_off"
+    Registry.objects.create(name="other", url="https://other.example", webhook_secret="o" * 32)
+    refusals = [
+        client.generic("POST", f"/hooks/registry/{name}/events", envelope(event()), EVENTS_TYPE,
+                       **headers)
+        for name, headers in [
+            ("nosuch", AUTH), ("nosuch", {}), ("plain", AUTH), ("plain", {}),
+            ("other", AUTH), ("hooked", {}),
+        ]
+    ]  # fmt: skip
+    answers = {(r.status_code, r.content, r["WWW-Authenticate"]) for r in refusals}
+    assert answers == {
+        (401, refusals[0].content, 'Bearer realm="regfront"'),
+    }
+    assert refusals[0].json()["error"]["code"] == "unauthenticated"
     assert not RegistryEvent.objects.exists()
 
 
