@@ -27,7 +27,7 @@ from .models import (
     parse_manifest,
 )
 from .netguard import GuardedAdapter
-from .pagination import check_page_size, next_link
+from .pagination import ListingBudget, ListingTooLong, check_page_size, next_link
 from .reference import check_repository, check_tag, parse_digest
 from .transport import Limits, Observer, Reply, Transport
 
@@ -36,7 +36,6 @@ DIGEST_HEADER = "Docker-Content-Digest"
 FILTERS_APPLIED_HEADER = "OCI-Filters-Applied"
 DEFAULT_PAGE_SIZE = 1000
 POOL_SIZE = 16
-MAX_PAGES = 10_000  # a registry whose Link never ends is broken, not big
 JSON_ACCEPT = {"Accept": "application/json"}
 
 
@@ -126,7 +125,9 @@ class RegistryClient:
     def iter_catalog_pages(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[str]]:
         # https://distribution.github.io/distribution/spec/api/#catalog
         first = f"/v2/_catalog?n={check_page_size(page_size)}"
-        yield from self._pages(first, "repositories", scope=CATALOG_SCOPE, not_found="page")
+        yield from self._pages(
+            first, "repositories", what="catalog", scope=CATALOG_SCOPE, not_found="page"
+        )
 
     def catalog(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[str]:
         return [name for page in self.iter_catalog_pages(page_size=page_size) for name in page]
@@ -137,7 +138,9 @@ class RegistryClient:
         # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-tags
         repository = check_repository(repository)
         first = f"/v2/{repository}/tags/list?n={check_page_size(page_size)}"
-        yield from self._pages(first, "tags", scope=pull_scope(repository), not_found="repository")
+        yield from self._pages(
+            first, "tags", what="tag list", scope=pull_scope(repository), not_found="repository"
+        )
 
     def tags(self, repository: str, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[str]:
         """All tags, in the registry's order (unsorted)."""
@@ -145,20 +148,32 @@ class RegistryClient:
             tag for page in self.iter_tag_pages(repository, page_size=page_size) for tag in page
         ]
 
+    def _budget(self, what: str) -> ListingBudget:
+        return ListingBudget(
+            what, max_pages=self.limits.max_listing_pages, seconds=self.limits.listing_deadline
+        )
+
     def _pages(
-        self, url: str, key: str, *, scope: str, not_found: NotFoundWhat
+        self, url: str, key: str, *, what: str, scope: str, not_found: NotFoundWhat
     ) -> Iterator[list[str]]:
-        seen: set[str] = set()
+        """Follow ``Link`` to the end, within the listing budget (ListingTooLong beyond it)."""
+        budget = self._budget(what)
         next_url: str | None = url
         while next_url:
-            if next_url in seen or len(seen) >= MAX_PAGES:
-                raise errors.BadResponse("The registry's pagination never ends.")
-            seen.add(next_url)
-            reply = self._transport.send(
-                "GET", next_url, scopes=(scope,), headers=JSON_ACCEPT,
-                max_bytes=self.limits.max_json_bytes, not_found=not_found,
-            )  # fmt: skip
-            yield _string_list(reply.body, key)
+            budget.check(next_url)
+            try:
+                reply = self._transport.send(
+                    "GET", next_url, scopes=(scope,), headers=JSON_ACCEPT,
+                    max_bytes=self.limits.max_json_bytes, not_found=not_found,
+                    until=budget.deadline,
+                )  # fmt: skip
+            except errors.Timeout as exc:
+                if budget.expired():  # the listing's deadline, not this request's own
+                    raise budget.too_slow() from exc
+                raise
+            page = _string_list(reply.body, key)
+            budget.names += len(page)
+            yield page
             next_url = next_link(reply.headers.get("Link"), reply.url)
 
     # -- manifests and blobs --------------------------------------------------------------
@@ -234,13 +249,22 @@ class RegistryClient:
             url += f"?artifactType={quote(artifact_type, safe='')}"
         found: list[Descriptor] = []
         filtered = False
-        for _ in range(MAX_PAGES):
-            if url is None:
-                break
-            reply = self._transport.send(
-                "GET", url, scopes=(pull_scope(repository),), headers={"Accept": mt.OCI_INDEX},
-                accept=(200, 404, 405), max_bytes=self.limits.max_json_bytes,
-            )  # fmt: skip
+        budget = self._budget("referrers list")
+        while url is not None:
+            try:
+                budget.check(url)
+            except (ListingTooLong, errors.BadResponse):
+                break  # endless or looping: keep the referrers found so far, as before
+            try:
+                reply = self._transport.send(
+                    "GET", url, scopes=(pull_scope(repository),),
+                    headers={"Accept": mt.OCI_INDEX}, accept=(200, 404, 405),
+                    max_bytes=self.limits.max_json_bytes, until=budget.deadline,
+                )  # fmt: skip
+            except errors.Timeout:
+                if budget.expired() and found:
+                    break  # out of time for more pages: keep those found
+                raise
             index = _referrers_index(reply)
             if index is None:
                 return found or None

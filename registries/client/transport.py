@@ -44,6 +44,9 @@ class Limits:
     max_token_bytes: int = 1 * MIB
     max_error_bytes: int = 64 * KIB  # error bodies are read this far, then cut
     max_redirects: int = 5
+    # A catalog or tag list in all, however many Link pages the registry sends.
+    listing_deadline: float = 20.0
+    max_listing_pages: int = 1000
 
 
 @dataclass(frozen=True)
@@ -134,13 +137,17 @@ class Transport:
         max_bytes: int,
         not_found: NotFoundWhat = "page",
         probe: bool = False,
+        until: float | None = None,
     ) -> Reply:
         """Send one logical request, authenticating as the registry asks; map errors.
 
         ``probe`` forgets what we knew about the registry's auth and starts anonymous.
+        ``until`` (time.monotonic()) ends the request sooner, e.g. with a listing's deadline.
         """
         url = urljoin(self.base_url + "/", path_or_url)
         deadline = time.monotonic() + self.limits.deadline
+        if until is not None:
+            deadline = min(deadline, until)
         if probe:
             self.authorizer.forget()
         # Credentials and tokens go to the registry's own origin only, never to a Link target
