@@ -147,11 +147,22 @@ REGFRONT_CACHE_TTL = env.int("REGFRONT_CACHE_TTL", default=30)
 REGFRONT_SEEN_TTL = 24 * 3600  # how long a tag's last digest is kept for HEAD revalidation
 REGFRONT_STATUS_TTL = env.int("REGFRONT_STATUS_TTL", default=10)
 REGFRONT_STATUS_DEADLINE = env.float("REGFRONT_STATUS_DEADLINE", default=2.0)
+# How long a page waits for registry work: per-tag details, and another request's fetch of
+# the same entry (single-flight waiters give up with a 504 then).
 REGFRONT_PAGE_DEADLINE = env.float("REGFRONT_PAGE_DEADLINE", default=25.0)
 REGFRONT_MAX_CONCURRENCY = env.int("REGFRONT_MAX_CONCURRENCY", default=8)
 REGFRONT_CONNECT_TIMEOUT = env.float("REGFRONT_CONNECT_TIMEOUT", default=5.0)
 REGFRONT_READ_TIMEOUT = env.float("REGFRONT_READ_TIMEOUT", default=15.0)
 REGFRONT_REQUEST_DEADLINE = env.float("REGFRONT_REQUEST_DEADLINE", default=20.0)
+# A catalog or tag list in all, whatever Link pages a registry keeps sending; below the page
+# deadline, so that visitors waiting for the same listing get its answer.
+REGFRONT_LISTING_DEADLINE = env.float("REGFRONT_LISTING_DEADLINE", default=20.0)
+REGFRONT_LISTING_MAX_PAGES = env.int("REGFRONT_LISTING_MAX_PAGES", default=1000)
+# Page and API requests one process serves for one registry at once: well below gunicorn's
+# threads, so that one stuck registry cannot take them all (the rest get a 503 "busy").
+REGFRONT_REGISTRY_CONCURRENT_PAGES = env.int("REGFRONT_REGISTRY_CONCURRENT_PAGES", default=3)
+if REGFRONT_LISTING_MAX_PAGES < 1 or REGFRONT_REGISTRY_CONCURRENT_PAGES < 1:
+    fail("REGFRONT_LISTING_MAX_PAGES and REGFRONT_REGISTRY_CONCURRENT_PAGES must be 1 or more.")
 REGFRONT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 REGFRONT_DENY_PRIVATE_NETWORKS = env.bool("REGFRONT_DENY_PRIVATE_NETWORKS", default=False)
 REGFRONT_TAGS_PER_PAGE = env.int("REGFRONT_TAGS_PER_PAGE", default=50)

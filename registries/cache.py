@@ -5,15 +5,18 @@ change (catalogs, tag lists, tag → digest) lives for REGFRONT_CACHE_TTL second
 under a per-repository generation number, so one increment makes a repository fresh at once.
 """
 
+import copy
 import hashlib
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from regfront.metrics import observe_cache
+from registries.client import errors
 
 FOREVER = None  # Django's timeout for "never expires"
 _MISSING = object()
@@ -31,10 +34,15 @@ def key_kind(key: str) -> str:
 
 
 class _KeyLock:
-    __slots__ = ("__weakref__", "lock")
+    """One key's flights: the lock, how many ended, and the registry error the last one
+    raised (shared with the threads that waited for it, so they do not each ask again)."""
+
+    __slots__ = ("__weakref__", "ended", "failure", "lock")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.ended = 0
+        self.failure: errors.RegistryError | None = None
 
 
 _locks: "weakref.WeakValueDictionary[str, _KeyLock]" = weakref.WeakValueDictionary()
@@ -55,7 +63,9 @@ def get_or_compute[T](
 ) -> T:
     """Return the cached value or compute it once per process for all concurrent callers.
 
-    Threads missing the same key wait for the first one instead of asking the registry again.
+    Threads missing the same key wait for the first one instead of asking the registry again,
+    for as long as a page may take (REGFRONT_PAGE_DEADLINE): then errors.Timeout, a 504.
+    When the flight they waited for failed with a registry error, they raise it too.
     """
     kind = key_kind(key)
     if not refresh:
@@ -64,10 +74,18 @@ def get_or_compute[T](
             observe_cache(hit=True, kind=kind)
             return value
     holder = _lock_for(key)  # keep a strong reference while we hold the lock
+    ended_before = holder.ended
     waited = not holder.lock.acquire(blocking=False)
     if waited:
-        holder.lock.acquire()
+        seconds = settings.REGFRONT_PAGE_DEADLINE
+        if not holder.lock.acquire(timeout=seconds):
+            raise errors.Timeout(
+                f"The registry did not answer another request for the same data within "
+                f"{seconds:g} seconds."
+            )
     try:
+        if waited and holder.ended != ended_before and holder.failure is not None:
+            raise copy.copy(holder.failure)  # a copy: each thread gets its own traceback
         # Only a thread we waited for can have filled the key since our miss: look again
         # then, and spare the cache a round trip otherwise.
         if waited and not refresh:
@@ -76,11 +94,23 @@ def get_or_compute[T](
                 observe_cache(hit=True, kind=kind)
                 return value
         observe_cache(hit=False, kind=kind)
-        value = compute()
+        value = _compute_once(holder, compute)
         cache.set(key, value, timeout)
         return value
     finally:
         holder.lock.release()
+
+
+def _compute_once[T](holder: _KeyLock, compute: Callable[[], T]) -> T:
+    """compute(), noting on the holder (under its lock) how the flight ended."""
+    holder.failure = None
+    try:
+        return compute()
+    except errors.RegistryError as exc:
+        holder.failure = copy.copy(exc)  # without the traceback, whose frames hold the holder
+        raise
+    finally:
+        holder.ended += 1
 
 
 def get_many(keys: list[str]) -> dict[str, Any]:

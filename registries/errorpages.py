@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
 from registries.client import errors
+from registries.client.pagination import ListingTooLong
+from registries.clients import RegistryBusy
 from registries.models import Registry
 
 
@@ -19,7 +21,9 @@ class ErrorKind:
 # By error class; the first matching class wins.
 ERROR_KINDS: list[tuple[type[errors.RegistryError], ErrorKind]] = [
     (errors.NotFound, ErrorKind(404, "Not found", "not_found")),
+    (ListingTooLong, ErrorKind(504, "The registry's list did not end", "registry_list_too_long")),
     (errors.Timeout, ErrorKind(504, "The registry is too slow", "registry_timeout")),
+    (RegistryBusy, ErrorKind(503, "The registry is busy", "registry_busy")),
     (
         errors.Unauthorized,
         ErrorKind(502, "The registry rejected regfront's credentials", "registry_unauthorized"),

@@ -4,6 +4,7 @@ ApiView authenticates (session or `Authorization: Bearer <token>`) and turns fai
 `{"error": {"code", "message"}}` with the pages' status codes (errorpages.ERROR_KINDS).
 """
 
+import contextlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from registries.api.openapi import openapi_document
 from registries.browsing import matching
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
+from registries.clients import registry_work
 from registries.errorpages import error_kind, retry_after_headers
 from registries.errorpages import json_error_response as error_response
 from registries.models import Registry
@@ -99,11 +101,15 @@ class ApiView(View):
     """Read-only: GET (and HEAD). Authenticates, then maps every failure to a JSON error."""
 
     http_method_names = ["get", "head"]
+    # registry() holds one of the registry's bulkhead places until the response is made; off
+    # for views that only read its status (deadline-bound on their own).
+    talks_to_registry = True
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            self.authenticate(request)
-            return super().dispatch(request, *args, **kwargs)
+            with contextlib.ExitStack() as self.registry_places:
+                self.authenticate(request)
+                return super().dispatch(request, *args, **kwargs)
         except ApiError as exc:
             return error_response(exc.status, exc.code, exc.message)
         except errors.RegistryError as exc:
@@ -136,6 +142,8 @@ class ApiView(View):
         registry = Registry.objects.visible_to(self.request.user).filter(name=name).first()
         if registry is None:
             raise ApiError(404, "not_found", "No registry with this name is visible to you.")
+        if self.talks_to_registry:  # RegistryBusy (a 503) when its places are taken
+            self.registry_places.enter_context(registry_work(registry))
         return registry
 
 
@@ -175,6 +183,8 @@ class RegistriesApi(ApiView):
 
 
 class RegistryApi(ApiView):
+    talks_to_registry = False
+
     def get(self, request: HttpRequest, name: str) -> JsonResponse:
         registry = self.registry(name)
         statuses = services.registries_status(registries=[registry])
