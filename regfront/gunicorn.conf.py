@@ -25,11 +25,16 @@ bind = [address.strip() for address in _str("REGFRONT_BIND", "127.0.0.1:8000").s
 worker_class = "gthread"
 workers = _int("GUNICORN_WORKERS", 2)
 threads = _int("GUNICORN_THREADS", 8)
-# A request that takes longer than this kills its worker; pages have their own, shorter,
-# deadline (REGFRONT_PAGE_DEADLINE), so this only catches a stuck process.
+# A worker silent for this long is killed; pages have their own, shorter, deadline
+# (REGFRONT_PAGE_DEADLINE) and one registry holds at most REGFRONT_REGISTRY_CONCURRENT_PAGES
+# threads, so this only catches a stuck process. No setting here times out a client that
+# sends its request slowly: a buffering proxy in front does (deploy/nginx.conf, README).
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # finish requests on SIGTERM
-keepalive = _int("GUNICORN_KEEPALIVE", 5)  # above a typical load balancer's idle probe
+# Above a typical load balancer's idle probe and deploy/nginx.conf's upstream keepalive (4 s),
+# so the proxy closes an idle connection before gunicorn does. Idle connections wait in the
+# worker's poller, not in a thread.
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle workers now and then (memory fragmentation); the jitter keeps them from all
 # restarting at once.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
