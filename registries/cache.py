@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from regfront.metrics import observe_cache
+from registries.bulkhead import take_place
 from registries.client import errors
 
 FOREVER = None  # Django's timeout for "never expires"
@@ -73,6 +74,7 @@ def get_or_compute[T](
         if value is not _MISSING:
             observe_cache(hit=True, kind=kind)
             return value
+    take_place()  # a miss waits on the registry (or on another request asking it)
     holder = _lock_for(key)  # keep a strong reference while we hold the lock
     ended_before = holder.ended
     waited = not holder.lock.acquire(blocking=False)

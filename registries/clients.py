@@ -1,23 +1,21 @@
-"""Registry clients built from Registry rows, the bounded per-registry fan-out, and the
-per-registry bulkhead that keeps one slow registry from taking every thread of a process.
+"""Registry clients built from Registry rows, and the bounded per-registry fan-out.
 
 One client per registry row version per process: it owns a pooled requests.Session and the
 token cache, so keeping it across requests is what makes keep-alive and tokens pay off.
 """
 
-import contextlib
 import functools
 import hashlib
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
 
 from regfront.metrics import observe_registry_call
-from registries.client import errors
+from registries.bulkhead import take_place
 from registries.client.api import RegistryClient
 from registries.client.transport import Limits, RequestRecord
 from registries.models import Registry
@@ -102,6 +100,9 @@ def build_client(registry: Registry, *, limits: Limits | None = None) -> Registr
 
 
 def client_for(registry: Registry) -> RegistryClient:
+    """The registry's shared client; asking for it means the request is about to talk to
+    the registry, so a visit takes its bulkhead place (registries/bulkhead.py)."""
+    take_place()
     version = _version(registry)
     with _clients_guard:
         known = _clients.get(registry.pk)
@@ -126,6 +127,9 @@ def _slot(registry: Registry) -> threading.BoundedSemaphore:
 def fan_out[T, R](registry: Registry, work: Callable[[T], R], items: Iterable[T]) -> list[Future]:
     """Run work(item) for each item concurrently, at most REGFRONT_MAX_CONCURRENCY at once
     against this registry across all requests of this process. Returns futures in order."""
+    items = list(items)
+    if items:
+        take_place()  # this request thread now waits on the registry
     slot = _slot(registry)
 
     def bounded(item: T) -> R:
@@ -138,50 +142,3 @@ def fan_out[T, R](registry: Registry, work: Callable[[T], R], items: Iterable[T]
 def submit[R](work: Callable[[], R]) -> Future:
     """Run one unbounded task on the shared pool (e.g. a status check with its own deadline)."""
     return _executor.submit(work)
-
-
-# --- the bulkhead: page and API requests per registry and process ---------------------------
-
-BUSY_WAIT = 0.1  # seconds a request waits for a free place: a burst passes, a stall does not
-BUSY_RETRY_AFTER = 5  # seconds, for the Retry-After header: places free up as pages end
-
-
-class RegistryBusy(errors.RegistryError):
-    """regfront already serves as many requests for this registry as it allows (a 503)."""
-
-    default_message = "regfront is busy with other requests to this registry."
-
-    def __init__(self, user_message: str | None = None, *, retry_after: int = BUSY_RETRY_AFTER):
-        self.retry_after = retry_after
-        super().__init__(user_message, status=503)
-
-
-_places: dict[int, tuple[int, threading.BoundedSemaphore]] = {}
-_places_guard = threading.Lock()
-
-
-def _places_for(registry: Registry) -> threading.BoundedSemaphore:
-    size = settings.REGFRONT_REGISTRY_CONCURRENT_PAGES
-    with _places_guard:
-        known = _places.get(registry.pk)
-        if known is None or known[0] != size:  # a changed setting (tests) gets a new one
-            known = (size, threading.BoundedSemaphore(size))
-            _places[registry.pk] = known
-        return known[1]
-
-
-@contextlib.contextmanager
-def registry_work(registry: Registry) -> Iterator[None]:
-    """Hold one of the registry's REGFRONT_REGISTRY_CONCURRENT_PAGES places for a request that
-    may talk to it, or raise RegistryBusy at once: when a registry stalls, its visitors get a
-    503 instead of queueing up behind it, and every other page keeps its threads."""
-    places = _places_for(registry)
-    if not places.acquire(timeout=BUSY_WAIT):
-        raise RegistryBusy(
-            f"regfront is already serving {settings.REGFRONT_REGISTRY_CONCURRENT_PAGES} "
-            "requests for this registry, as many as it allows at once; try again in a few seconds."
-        )
-    try:
-        yield
-    finally:
-        places.release()

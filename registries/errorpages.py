@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
+from registries.bulkhead import RegistryBusy
 from registries.client import errors
 from registries.client.pagination import ListingTooLong
-from registries.clients import RegistryBusy
 from registries.models import Registry
 
 

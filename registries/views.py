@@ -1,8 +1,8 @@
 """Class-based views: URL → service → template. No HTTP to registries here.
 
-RegistryMixin loads the registry in setup(), holds one of its places in the per-registry
-bulkhead for the request and turns the client's domain errors into pages in dispatch(); the
-views themselves only assemble context.
+RegistryMixin loads the registry in setup(), makes the request a visit of it (which takes a
+place in the per-registry bulkhead once the registry itself is asked) and turns the client's
+domain errors into pages in dispatch(); the views themselves only assemble context.
 """
 
 from django.conf import settings
@@ -21,13 +21,13 @@ from registries.browsing import (
     registry_for_reference,
     repository_url,
 )
+from registries.bulkhead import registry_visit
 from registries.client import errors
 from registries.client.reference import (
     InvalidReference,
     parse_image_reference,
     parse_repository_path,
 )
-from registries.clients import registry_work
 from registries.errorpages import invalid_reference_response, registry_error_response
 from registries.models import Registry
 from registries.pinned import (
@@ -54,7 +54,7 @@ class RegistryMixin:
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            with registry_work(self.registry):  # RegistryBusy (a 503) when it is full
+            with registry_visit(self.registry):  # RegistryBusy (a 503) when it is full
                 return super().dispatch(request, *args, **kwargs)
         except errors.RegistryError as exc:
             return registry_error_response(request, self.registry, exc)

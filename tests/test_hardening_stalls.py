@@ -14,9 +14,9 @@ import time
 
 import pytest
 
+from registries.bulkhead import registry_place
 from registries.cache import get_or_compute, make_key
 from registries.client import errors
-from registries.clients import registry_work
 from registries.models import Registry
 from tests.api_support import schema_errors
 from tests.production_support import ROOT, Reply, get, production_env, start_gunicorn
@@ -155,7 +155,7 @@ def test_a_registry_with_every_place_taken_is_a_503_naming_it(
     settings.REGFRONT_REGISTRY_CONCURRENT_PAGES = 1
     registry_row(registry_open, name="other")
 
-    with registry_work(local):  # another request holds local's one place
+    with registry_place(local):  # another request holds local's one place
         for path in ("/registry/local/", "/registry/local/app/", "/registry/local/app:1.2.0"):
             response = client.get(path)
             assert response.status_code == 503
@@ -171,10 +171,22 @@ def test_a_registry_with_every_place_taken_is_a_503_naming_it(
     assert client.get("/registry/local/app/").status_code == 200
 
 
+def test_it_serves_pages_it_has_cached_while_every_place_is_taken(client, settings, local):
+    settings.REGFRONT_REGISTRY_CONCURRENT_PAGES = 1
+    paths = ("/registry/local/", "/registry/local/app/", "/api/v1/registries/local/repositories")
+    for path in paths:
+        assert client.get(path).status_code == 200  # now cached
+
+    with registry_place(local):  # another request waits on the registry
+        for path in paths:
+            assert client.get(path).status_code == 200, path
+        assert client.get("/registry/local/app/?refresh=1").status_code == 503
+
+
 def test_the_api_answers_busy_as_json_with_retry_after(client, settings, local):
     settings.REGFRONT_REGISTRY_CONCURRENT_PAGES = 1
 
-    with registry_work(local):
+    with registry_place(local):
         for path in (
             "/api/v1/registries/local/repositories",
             "/api/v1/registries/local/repositories/app/tags",

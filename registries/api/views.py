@@ -19,9 +19,9 @@ from registries.api import serializers
 from registries.api.auth import bearer_token, token_user
 from registries.api.openapi import openapi_document
 from registries.browsing import matching
+from registries.bulkhead import registry_visit
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
-from registries.clients import registry_work
 from registries.errorpages import error_kind, retry_after_headers
 from registries.errorpages import json_error_response as error_response
 from registries.models import Registry
@@ -101,8 +101,9 @@ class ApiView(View):
     """Read-only: GET (and HEAD). Authenticates, then maps every failure to a JSON error."""
 
     http_method_names = ["get", "head"]
-    # registry() holds one of the registry's bulkhead places until the response is made; off
-    # for views that only read its status (deadline-bound on their own).
+    # registry() makes the request a visit of the registry (a bulkhead place once it is asked,
+    # held until the response is made); off for views that only read its status
+    # (deadline-bound on their own).
     talks_to_registry = True
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -143,7 +144,7 @@ class ApiView(View):
         if registry is None:
             raise ApiError(404, "not_found", "No registry with this name is visible to you.")
         if self.talks_to_registry:  # RegistryBusy (a 503) when its places are taken
-            self.registry_places.enter_context(registry_work(registry))
+            self.registry_places.enter_context(registry_visit(registry))
         return registry
 
 
