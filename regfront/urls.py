@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from regfront import health, metrics
 from regfront.ratelimit import ratelimit_login
-from registries import webhook
+from registries.events import views as events_views
 
 urlpatterns = [
     # Ahead of admin.site.urls so that the admin's own login goes through the rate limit;
@@ -22,6 +22,6 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     # Machine-to-machine, with their own authentication (API tokens, per-registry secrets).
     path("api/v1/", include("registries.api.urls")),
-    path("hooks/registry/<str:name>/events", webhook.registry_events, name="registry-events"),
+    path("hooks/registry/<str:name>/events", events_views.registry_events, name="registry-events"),
     path("", include("registries.urls")),
 ]

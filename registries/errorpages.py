@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
-from registries.bulkhead import RegistryBusy
 from registries.client import errors
 from registries.client.pagination import ListingTooLong
 from registries.models import Registry
+from registries.services.bulkhead import RegistryBusy
 
 
 @dataclass(frozen=True)

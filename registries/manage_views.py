@@ -20,10 +20,10 @@ from registries.audit import Action, Outcome, audit_record
 from registries.browsing import repository_url
 from registries.client import errors
 from registries.client.reference import InvalidReference, parse_digest, parse_repository_path
-from registries.clients import build_client, limits_from_settings
 from registries.errorpages import invalid_reference_response
 from registries.forms import PortalRegistryForm
 from registries.models import Registry
+from registries.services.clients import build_client, limits_from_settings
 from registries.views import RegistryMixin
 
 TEST_CONNECTION_TIMEOUT = 5.0  # seconds: the person is waiting on the form

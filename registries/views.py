@@ -21,7 +21,6 @@ from registries.browsing import (
     registry_for_reference,
     repository_url,
 )
-from registries.bulkhead import registry_visit
 from registries.client import errors
 from registries.client.reference import (
     InvalidReference,
@@ -29,6 +28,7 @@ from registries.client.reference import (
     parse_repository_path,
 )
 from registries.errorpages import invalid_reference_response, registry_error_response
+from registries.events.services import latest_pushes
 from registries.models import Registry
 from registries.pinned import (
     CATALOG_CLOSED_ERRORS,
@@ -36,7 +36,7 @@ from registries.pinned import (
     pinned_repositories,
     repository_on,
 )
-from registries.webhook import latest_pushes
+from registries.services.bulkhead import registry_visit
 
 
 class RegistryMixin:

@@ -132,7 +132,7 @@ def browser():
 @pytest.fixture
 def registry_requests():
     """Every real HTTP request regfront sends to a registry while the test runs."""
-    from registries.clients import add_observer, remove_observer
+    from registries.services.clients import add_observer, remove_observer
 
     seen = []
     add_observer(seen.append)

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from registries.bulkhead import registry_place
-from registries.cache import get_or_compute, make_key
 from registries.client import errors
 from registries.models import Registry
+from registries.services.bulkhead import registry_place
+from registries.services.cache import get_or_compute, make_key
 from tests.api_support import schema_errors
 from tests.production_support import ROOT, Reply, get, production_env, start_gunicorn
 from tests.support.endless_registry import endless_registry

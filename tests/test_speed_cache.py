@@ -13,7 +13,7 @@ from django.core.cache import cache
 from prometheus_client import REGISTRY
 
 from registries import services
-from registries.clients import add_observer, remove_observer
+from registries.services.clients import add_observer, remove_observer
 from tests.support.images import MANY_TAG_NAMES, MANY_TAGS
 
 pytestmark = pytest.mark.django_db

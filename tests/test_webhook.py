@@ -6,8 +6,8 @@ import socket
 import pytest
 from django.test import Client
 
-from registries.cache import repository_generation
 from registries.models import Registry, RegistryEvent
+from registries.services.cache import repository_generation
 from tests.api_support import EVENTS_TYPE, WEBHOOK_SECRET, envelope, event
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from registries.cache import repository_generation
 from registries.models import Registry, RegistryEvent
+from registries.services.cache import repository_generation
 from tests.api_support import WEBHOOK_SECRET, wait_for
 from tests.support.images import push_image
 

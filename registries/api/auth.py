@@ -46,9 +46,3 @@ def token_user(token: str) -> AbstractBaseUser | None:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
-
-
-def bearer_token(authorization: str) -> str | None:
-    """The token of `Authorization: Bearer <token>`; None for any other scheme."""
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None

@@ -16,14 +16,14 @@ from django.views import View
 
 from registries import services
 from registries.api import serializers
-from registries.api.auth import bearer_token, token_user
+from registries.api.auth import token_user
 from registries.api.openapi import openapi_document
 from registries.browsing import matching
-from registries.bulkhead import registry_visit
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
 from registries.errorpages import error_kind, retry_after_headers
 from registries.errorpages import json_error_response as error_response
+from registries.http import bearer_token
 from registries.models import Registry
 from registries.pinned import (
     CATALOG_CLOSED_ERRORS,
@@ -31,6 +31,7 @@ from registries.pinned import (
     pinned_repositories,
     repository_on,
 )
+from registries.services.bulkhead import registry_visit
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000

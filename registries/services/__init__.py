@@ -3,21 +3,20 @@ keyword-only arguments, named <thing>_<action>).
 
 Everything fetched by digest is verified by the client and cached forever; what a registry
 can change is cached for REGFRONT_CACHE_TTL seconds under a per-repository generation
-(registries/cache.py). Views call these names; the modules hold one job each:
+(registries/services/cache.py). Views call these names; the modules hold one job each:
 
 - definitions: registry rows, saved safely when many people change them at once
 - status: registry health for the home page and "test connection"
 - listings: catalogs and tag lists
 - manifests: manifests, configs, tags resolving to them, the tag/digest page
 - summaries: per-tag details for the repository page
-- changes: deletes, and pushes/deletes the registry reports
+- changes: deletes by digest
 """
 
 from registries.services.changes import (
     DeletePlan,
     manifest_delete,
     manifest_delete_plan,
-    repository_changed,
 )
 from registries.services.definitions import registry_delete, registry_save
 from registries.services.listings import (
@@ -62,7 +61,6 @@ __all__ = [
     "registry_delete",
     "registry_ping",
     "registry_save",
-    "repository_changed",
     "tag_digest",
     "tag_hidden_count",
     "tag_list",

@@ -1,19 +1,12 @@
-"""Changes to a repository: deleting by digest, and the registry reporting pushes and deletes."""
+"""Deleting by digest: what it would remove, and the delete."""
 
 from dataclasses import dataclass
 
-from registries.cache import (
-    repository_touch,
-)
 from registries.client import errors
-from registries.clients import client_for
 from registries.models import Registry
-from registries.services.listings import (
-    catalog_forget,
-    catalog_is_cached,
-    catalog_list,
-    tag_list,
-)
+from registries.services.cache import repository_touch
+from registries.services.clients import client_for
+from registries.services.listings import tag_list
 from registries.services.manifests import tag_digest
 from registries.services.summaries import tags_by_digest
 
@@ -46,19 +39,3 @@ def manifest_delete(*, registry: Registry, repository: str, digest: str) -> None
     finally:
         # Even a failed delete may have half-happened on a flaky registry: re-read next time.
         repository_touch(registry.pk, repository)
-
-
-def repository_changed(*, registry: Registry, repository: str, pushed: bool) -> None:
-    """The registry reported a push or delete: every cached page of the repository is stale
-    at once; a push to a repository the cached catalog lacks makes the catalog stale too."""
-    repository_touch(registry.pk, repository)
-    if not pushed:
-        return
-    if not catalog_is_cached(registry=registry):
-        return  # nothing cached, nothing stale
-    try:
-        known = repository in catalog_list(registry=registry)
-    except errors.RegistryError:
-        known = False
-    if not known:
-        catalog_forget(registry=registry)

@@ -16,16 +16,16 @@ from django.conf import settings
 from django.core.cache import cache
 
 from registries.browsing import NamespaceListing, matching, namespace_listing
-from registries.cache import (
+from registries.client.reference import is_valid_repository, is_valid_tag
+from registries.models import Registry
+from registries.services.cache import (
     get_or_compute,
     make_key,
     peek,
     repository_generation,
     repository_touch,
 )
-from registries.client.reference import is_valid_repository, is_valid_tag
-from registries.clients import client_for
-from registries.models import Registry
+from registries.services.clients import client_for
 
 _NATURAL_PART = re.compile(r"(\d+)")
 

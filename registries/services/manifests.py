@@ -7,14 +7,6 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.core.cache import cache
 
-from registries.cache import (
-    FOREVER,
-    get_many,
-    get_or_compute,
-    make_key,
-    peek,
-    repository_generation,
-)
 from registries.client import errors
 from registries.client import media_types as mt
 from registries.client.models import (
@@ -26,8 +18,16 @@ from registries.client.models import (
     Schema1Manifest,
     parse_config,
 )
-from registries.clients import client_for
 from registries.models import Registry
+from registries.services.cache import (
+    FOREVER,
+    get_many,
+    get_or_compute,
+    make_key,
+    peek,
+    repository_generation,
+)
+from registries.services.clients import client_for
 
 
 def _manifest_key(registry: Registry, repository: str, digest: str) -> str:

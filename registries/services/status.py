@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from registries.cache import (
+from registries.client import errors
+from registries.client.api import RegistryClient
+from registries.models import Registry
+from registries.services.cache import (
     get_or_compute,
     make_key,
     peek,
 )
-from registries.client import errors
-from registries.client.api import RegistryClient
-from registries.clients import client_for, submit
-from registries.models import Registry
+from registries.services.clients import client_for, submit
 
 logger = logging.getLogger("regfront.status")
 

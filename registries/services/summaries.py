@@ -7,13 +7,6 @@ from datetime import datetime
 
 from django.conf import settings
 
-from registries.cache import (
-    FOREVER,
-    get_many,
-    get_or_compute,
-    make_key,
-    repository_generation,
-)
 from registries.client import errors
 from registries.client.models import (
     Descriptor,
@@ -24,8 +17,15 @@ from registries.client.models import (
     parse_timestamp,
 )
 from registries.client.reference import InvalidReference
-from registries.clients import fan_out
 from registries.models import Registry
+from registries.services.cache import (
+    FOREVER,
+    get_many,
+    get_or_compute,
+    make_key,
+    repository_generation,
+)
+from registries.services.clients import fan_out
 from registries.services.manifests import (
     fresh_tag_digests,
     image_config,

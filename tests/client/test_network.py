@@ -174,8 +174,8 @@ def test_a_registry_rows_ca_bundle_is_trusted_from_a_private_file(tls_registry):
     import os
     from pathlib import Path
 
-    from registries.clients import build_client
     from registries.models import Registry
+    from registries.services.clients import build_client
 
     url, ca_path = tls_registry
     pem = Path(ca_path).read_text()

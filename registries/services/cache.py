@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from regfront.metrics import observe_cache
-from registries.bulkhead import take_place
 from registries.client import errors
+from registries.services.bulkhead import take_place
 
 FOREVER = None  # Django's timeout for "never expires"
 _MISSING = object()

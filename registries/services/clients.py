@@ -15,10 +15,10 @@ from pathlib import Path
 from django.conf import settings
 
 from regfront.metrics import observe_registry_call
-from registries.bulkhead import take_place
 from registries.client.api import RegistryClient
 from registries.client.transport import Limits, RequestRecord
 from registries.models import Registry
+from registries.services.bulkhead import take_place
 
 _clients: dict[int, tuple[str, RegistryClient]] = {}
 _clients_guard = threading.Lock()
@@ -101,7 +101,7 @@ def build_client(registry: Registry, *, limits: Limits | None = None) -> Registr
 
 def client_for(registry: Registry) -> RegistryClient:
     """The registry's shared client; asking for it means the request is about to talk to
-    the registry, so a visit takes its bulkhead place (registries/bulkhead.py)."""
+    the registry, so a visit takes its bulkhead place (registries/services/bulkhead.py)."""
     take_place()
     version = _version(registry)
     with _clients_guard:

@@ -1,0 +1,1 @@
+"""Registry events: the webhook endpoint (views), envelope parsing and the events service."""
