@@ -61,12 +61,12 @@ def test_it_gives_up_waiting_for_another_requests_fetch_after_the_page_deadline(
         release.wait(BLOCKED_FOR)
         return ["v1"]
 
-    first, first_outcome = in_thread(lambda: get_or_compute(key, blocked_compute, timeout=60))
+    first, first_outcome = in_thread(lambda: get_or_compute(key, blocked_compute))
     assert started.wait(5)
     asked_again = []
     try:
         with pytest.raises(errors.Timeout) as raised:
-            get_or_compute(key, lambda: asked_again.append(1), timeout=60)
+            get_or_compute(key, lambda: asked_again.append(1))
     finally:
         release.set()
         first.join(5)
@@ -74,7 +74,7 @@ def test_it_gives_up_waiting_for_another_requests_fetch_after_the_page_deadline(
     assert "within 0.3 seconds" in raised.value.user_message
     assert asked_again == []  # the waiter never asked the registry itself
     assert first_outcome == {"value": ["v1"]}
-    assert get_or_compute(key, lambda: ["other"], timeout=60) == ["v1"]  # cached by the first
+    assert get_or_compute(key, lambda: ["other"]) == ["v1"]  # cached by the first
 
 
 def test_it_hands_a_failed_fetch_to_the_requests_that_waited_for_it(settings):
@@ -87,11 +87,11 @@ def test_it_hands_a_failed_fetch_to_the_requests_that_waited_for_it(settings):
         release.wait(BLOCKED_FOR)
         raise errors.Unreachable("The endless registry went away.")
 
-    first, first_outcome = in_thread(lambda: get_or_compute(key, failing_compute, timeout=60))
+    first, first_outcome = in_thread(lambda: get_or_compute(key, failing_compute))
     assert started.wait(5)
     asked_again = []
     waiter, waiter_outcome = in_thread(
-        lambda: get_or_compute(key, lambda: asked_again.append(1), timeout=60)
+        lambda: get_or_compute(key, lambda: asked_again.append(1))
     )
     time.sleep(0.3)  # let the waiter reach the lock
     release.set()
@@ -104,7 +104,7 @@ def test_it_hands_a_failed_fetch_to_the_requests_that_waited_for_it(settings):
     assert waiter_outcome["error"].user_message == "The endless registry went away."
     assert asked_again == []
     # A later request is a new flight: it asks again.
-    assert get_or_compute(key, lambda: ["back"], timeout=60) == ["back"]
+    assert get_or_compute(key, lambda: ["back"]) == ["back"]
 
 
 # --- endless listings as pages ---------------------------------------------------------------

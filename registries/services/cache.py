@@ -3,6 +3,7 @@
 Content addressed by digest is immutable and cached without expiry; everything a registry can
 change (catalogs, tag lists, tag → digest) lives for REGFRONT_CACHE_TTL seconds and sits
 under a per-repository generation number, so one increment makes a repository fresh at once.
+KINDS declares every kind of entry and its lifetime.
 """
 
 import copy
@@ -22,9 +23,33 @@ from registries.services.bulkhead import take_place
 FOREVER = None  # Django's timeout for "never expires"
 _MISSING = object()
 
+# Every kind of entry and the setting that says how many seconds it lives (None: forever).
+KINDS: dict[str, str | None] = {
+    # Addressed by digest, verified by the client: never changes.
+    "manifest": None,
+    "config": None,
+    "detail": None,
+    "summary": None,
+    # What a registry can change (tags, catalog), under the repository's generation where
+    # per repository.
+    "catalog": "REGFRONT_CACHE_TTL",
+    "catalog-stamp": "REGFRONT_CACHE_TTL",
+    "tags": "REGFRONT_CACHE_TTL",
+    "tags-hidden": "REGFRONT_CACHE_TTL",
+    "tag": "REGFRONT_CACHE_TTL",
+    "tag-groups": "REGFRONT_CACHE_TTL",
+    "referrers": "REGFRONT_CACHE_TTL",
+    # A tag's last digest, for revalidating it with a conditional GET.
+    "tag-seen": "REGFRONT_SEEN_TTL",
+    "status": "REGFRONT_STATUS_TTL",
+    "gen": None,  # a repository's generation number
+}
+
 
 def make_key(kind: str, *parts: object) -> str:
     """A short, safe key: registry data (repository names, tags) is hashed, never embedded."""
+    if kind not in KINDS:
+        raise KeyError(f"Unknown cache kind {kind!r}: declare it in KINDS.")
     digest = hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()[:40]
     return f"rf:{kind}:{digest}"
 
@@ -32,6 +57,17 @@ def make_key(kind: str, *parts: object) -> str:
 def key_kind(key: str) -> str:
     """The `kind` of a make_key key ("manifest", "tags", ...): the metrics label."""
     return key.split(":", 2)[1] if key.startswith("rf:") else "other"
+
+
+def lifetime(key: str) -> float | None:
+    """Seconds an entry of this key's kind lives (None: forever)."""
+    setting = KINDS[key_kind(key)]
+    return None if setting is None else getattr(settings, setting)
+
+
+def store(key: str, value: Any) -> None:
+    """Cache a value for its kind's lifetime."""
+    cache.set(key, value, lifetime(key))
 
 
 class _KeyLock:
@@ -59,9 +95,7 @@ def _lock_for(key: str) -> _KeyLock:
         return holder
 
 
-def get_or_compute[T](
-    key: str, compute: Callable[[], T], *, timeout: float | None, refresh: bool = False
-) -> T:
+def get_or_compute[T](key: str, compute: Callable[[], T], *, refresh: bool = False) -> T:
     """Return the cached value or compute it once per process for all concurrent callers.
 
     Threads missing the same key wait for the first one instead of asking the registry again,
@@ -97,7 +131,7 @@ def get_or_compute[T](
                 return value
         observe_cache(hit=False, kind=kind)
         value = _compute_once(holder, compute)
-        cache.set(key, value, timeout)
+        store(key, value)
         return value
     finally:
         holder.lock.release()
@@ -144,4 +178,4 @@ def repository_touch(registry_id: int, repository: str) -> None:
     try:
         cache.incr(key)
     except ValueError:  # not there yet
-        cache.set(key, 1, FOREVER)
+        store(key, 1)

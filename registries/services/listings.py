@@ -12,7 +12,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
 from django.core.cache import cache
 
 from registries.browsing import NamespaceListing, matching, namespace_listing
@@ -24,6 +23,7 @@ from registries.services.cache import (
     peek,
     repository_generation,
     repository_touch,
+    store,
 )
 from registries.services.clients import client_for
 
@@ -67,15 +67,12 @@ def _catalog_entry(registry: Registry, refresh: bool) -> tuple[str, list[str]]:
         names, hidden = valid_names(client_for(registry).catalog(), is_valid_repository)
         names.sort()
         stamp = secrets.token_hex(8)
-        cache.set(
-            _catalog_stamp_key(registry), (stamp, len(names), hidden), settings.REGFRONT_CACHE_TTL
-        )
+        store(_catalog_stamp_key(registry), (stamp, len(names), hidden))
         return stamp, names
 
     return get_or_compute(
         _catalog_key(registry),
         fetch,
-        timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
 
@@ -169,13 +166,12 @@ def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> l
     def fetch() -> list[str]:
         tags, hidden = valid_names(client_for(registry).tags(repository), is_valid_tag)
         # Kept beside the list (one small entry, same TTL) so pages can say what was dropped.
-        cache.set(_hidden_tags_key(registry, repository), hidden, settings.REGFRONT_CACHE_TTL)
+        store(_hidden_tags_key(registry, repository), hidden)
         return sorted(tags, key=natural_key)
 
     return get_or_compute(
         make_key("tags", registry.pk, repository, generation),
         fetch,
-        timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
 

@@ -5,7 +5,6 @@ import json
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.core.cache import cache
 
 from registries.client import errors
 from registries.client import media_types as mt
@@ -20,12 +19,12 @@ from registries.client.models import (
 )
 from registries.models import Registry
 from registries.services.cache import (
-    FOREVER,
     get_many,
     get_or_compute,
     make_key,
     peek,
     repository_generation,
+    store,
 )
 from registries.services.clients import client_for
 
@@ -39,7 +38,6 @@ def manifest_by_digest(*, registry: Registry, repository: str, digest: str) -> F
     return get_or_compute(
         _manifest_key(registry, repository, digest),
         lambda: client_for(registry).manifest(repository, digest),
-        timeout=FOREVER,
     )
 
 
@@ -65,7 +63,7 @@ def fresh_tag_digests(
 
 def _remember_tag(registry: Registry, repository: str, tag: str, digest: str) -> None:
     # The last digest seen lets a stale tag be revalidated with a conditional GET.
-    cache.set(_seen_tag_key(registry, repository, tag), digest, settings.REGFRONT_SEEN_TTL)
+    store(_seen_tag_key(registry, repository, tag), digest)
 
 
 def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool = False) -> str:
@@ -79,7 +77,6 @@ def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool =
     return get_or_compute(
         _fresh_tag_key(registry, repository, tag),
         resolve,
-        timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
 
@@ -128,7 +125,7 @@ def _resolve_tag(
         if fetched is None:  # 304: unchanged
             _remember_tag(registry, repository, tag, seen)
             return seen
-        cache.set(_manifest_key(registry, repository, fetched.digest), fetched, FOREVER)
+        store(_manifest_key(registry, repository, fetched.digest), fetched)
         _remember_tag(registry, repository, tag, fetched.digest)
         fetched_now = fetched
         return fetched.digest
@@ -136,7 +133,6 @@ def _resolve_tag(
     digest = get_or_compute(
         _fresh_tag_key(registry, repository, tag, generation),
         resolve,
-        timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
     return digest, fetched_now
@@ -150,7 +146,6 @@ def config_raw(*, registry: Registry, repository: str, descriptor: Descriptor) -
     return get_or_compute(
         make_key("config", registry.pk, repository, descriptor.digest),
         lambda: client_for(registry).blob(repository, descriptor.digest, max_bytes=limit),
-        timeout=FOREVER,
     )
 
 
@@ -217,7 +212,6 @@ def manifest_detail(
     detail = get_or_compute(
         make_key("detail", registry.pk, repository, digest),
         lambda: _assemble_detail(registry, repository, digest),
-        timeout=FOREVER,
     )
     return replace(
         detail,
@@ -291,5 +285,4 @@ def manifest_referrers(
     return get_or_compute(
         make_key("referrers", registry.pk, repository, generation, digest),
         fetch,
-        timeout=settings.REGFRONT_CACHE_TTL,
     )

@@ -86,9 +86,7 @@ def registries_status(*, registries: list[Registry]) -> dict[int, RegistryStatus
             statuses[registry.pk] = BROKEN
             continue
         pending[registry.pk] = submit(
-            lambda key=key, client=client: get_or_compute(
-                key, lambda: _status_of(client), timeout=settings.REGFRONT_STATUS_TTL
-            )
+            lambda key=key, client=client: get_or_compute(key, lambda: _status_of(client))
         )
     wait(pending.values(), timeout=settings.REGFRONT_STATUS_DEADLINE)
     for pk, future in pending.items():

@@ -19,7 +19,6 @@ from registries.client.models import (
 from registries.client.reference import InvalidReference
 from registries.models import Registry
 from registries.services.cache import (
-    FOREVER,
     get_many,
     get_or_compute,
     make_key,
@@ -112,7 +111,6 @@ def image_summary(*, registry: Registry, repository: str, fetched: FetchedManife
     return get_or_compute(
         make_key("summary", registry.pk, repository, fetched.digest),
         lambda: _summarise(registry, repository, fetched),
-        timeout=FOREVER,
     )
 
 
@@ -189,7 +187,6 @@ def tags_by_digest(
     return get_or_compute(
         make_key("tag-groups", registry.pk, repository, generation, *tags),
         lambda: _group_by_digest(registry, repository, tags, generation, refresh=refresh),
-        timeout=settings.REGFRONT_CACHE_TTL,
         refresh=refresh,
     )
 
