@@ -4,8 +4,6 @@ Every view checks its permission itself (hiding a button is not security) and ev
 is a POST with CSRF, recorded in the audit trail with its outcome.
 """
 
-from dataclasses import replace
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin, UserPassesTestMixin
@@ -23,10 +21,7 @@ from registries.client.reference import InvalidReference, parse_digest, parse_re
 from registries.errorpages import invalid_reference_response
 from registries.forms import PortalRegistryForm
 from registries.models import Registry
-from registries.services.clients import build_client, limits_from_settings
 from registries.views import RegistryMixin
-
-TEST_CONNECTION_TIMEOUT = 5.0  # seconds: the person is waiting on the form
 
 
 class AddRemoveAllowedMixin:
@@ -89,15 +84,7 @@ class RegistryFormView(AddRemoveAllowedMixin, PermissionRequiredMixin, TemplateV
 
     def test_connection(self, form: PortalRegistryForm) -> services.RegistryStatus:
         candidate = form.save(commit=False)  # an unsaved copy: nothing is written
-        limits = limits_from_settings()
-        limits = replace(
-            limits,
-            connect_timeout=min(limits.connect_timeout, TEST_CONNECTION_TIMEOUT),
-            read_timeout=min(limits.read_timeout, TEST_CONNECTION_TIMEOUT),
-            deadline=TEST_CONNECTION_TIMEOUT,
-        )
-        with build_client(candidate, limits=limits) as client:
-            return services.registry_ping(client=client)
+        return services.registry_test_connection(registry=candidate)
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(registry=self.registry, **kwargs)
@@ -145,7 +132,9 @@ class ManifestDeleteView(RegistryMixin, PermissionRequiredMixin, TemplateView):
             self.kwargs["repository"] = reference.repository
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        # PermissionRequiredMixin has run by now: only permitted people learn anything.
+        # This check is the guard: it runs before the reference is judged, so only permitted
+        # people learn anything (PermissionRequiredMixin's comes later, inside
+        # RegistryMixin.dispatch).
         if not self.has_permission():
             return self.handle_no_permission()
         if self.reference is None:

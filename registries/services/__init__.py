@@ -37,7 +37,11 @@ from registries.services.manifests import (
     tag_digest,
     tag_manifest,
 )
-from registries.services.status import RegistryStatus, registries_status, registry_ping
+from registries.services.status import (
+    RegistryStatus,
+    registries_status,
+    registry_test_connection,
+)
 from registries.services.summaries import ImageSummary, TagSummary, tag_summaries, tags_by_digest
 
 __all__ = [
@@ -59,8 +63,8 @@ __all__ = [
     "natural_key",
     "registries_status",
     "registry_delete",
-    "registry_ping",
     "registry_save",
+    "registry_test_connection",
     "tag_digest",
     "tag_hidden_count",
     "tag_list",

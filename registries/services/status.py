@@ -2,7 +2,7 @@
 
 import logging
 from concurrent.futures import Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -14,7 +14,7 @@ from registries.services.cache import (
     make_key,
     peek,
 )
-from registries.services.clients import client_for, submit
+from registries.services.clients import build_client, client_for, limits_from_settings, submit
 
 logger = logging.getLogger("regfront.status")
 
@@ -60,9 +60,21 @@ def _status_of(client: RegistryClient) -> RegistryStatus:
     return RegistryStatus("online", "Online", ping.auth_mode, ping.api_version)
 
 
-def registry_ping(*, client: RegistryClient) -> RegistryStatus:
-    """Check one registry now, uncached (e.g. "test connection" before saving)."""
-    return _status_of(client)
+TEST_CONNECTION_TIMEOUT = 5.0  # seconds: the person is waiting on the form
+
+
+def registry_test_connection(*, registry: Registry) -> RegistryStatus:
+    """Check a (possibly unsaved) registry now, uncached, within TEST_CONNECTION_TIMEOUT:
+    "test connection" on the registry form."""
+    limits = limits_from_settings()
+    limits = replace(
+        limits,
+        connect_timeout=min(limits.connect_timeout, TEST_CONNECTION_TIMEOUT),
+        read_timeout=min(limits.read_timeout, TEST_CONNECTION_TIMEOUT),
+        deadline=TEST_CONNECTION_TIMEOUT,
+    )
+    with build_client(registry, limits=limits) as client:
+        return _status_of(client)
 
 
 def registries_status(*, registries: list[Registry]) -> dict[int, RegistryStatus]:
