@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.urls import reverse
 
-from registries.client.reference import Reference
+from registries.client.reference import Reference, is_docker_hub, repository_on
 from registries.models import Registry
-from registries.pinned import is_docker_hub, repository_on
 
 
 @dataclass(frozen=True)

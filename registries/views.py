@@ -26,16 +26,11 @@ from registries.client.reference import (
     InvalidReference,
     parse_image_reference,
     parse_repository_path,
+    repository_on,
 )
 from registries.errorpages import invalid_reference_response, registry_error_response
 from registries.events.services import latest_pushes
 from registries.models import Registry
-from registries.pinned import (
-    CATALOG_CLOSED_ERRORS,
-    catalog_closed_message,
-    pinned_repositories,
-    repository_on,
-)
 from registries.services.bulkhead import registry_visit
 
 
@@ -93,43 +88,26 @@ class RegistryListView(TemplateView):
 class CatalogView(RegistryMixin, TemplateView):
     template_name = "registries/catalog.html"
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return super().get(request, *args, **kwargs)
-        except CATALOG_CLOSED_ERRORS as exc:
-            # Registries that hide or lack _catalog: say so, and offer the pinned ones.
-            return self.render_to_response(
-                RegistryMixin.get_context_data(
-                    self,
-                    closed=catalog_closed_message(exc),
-                    query=request.GET.get("q", "").strip(),
-                    total=0,
-                )
-            )
-
-    def render_to_response(self, context: dict, **response_kwargs) -> HttpResponse:
-        registry = self.registry
-        pinned = pinned_repositories(host=registry.host, text=registry.pinned_repositories)
-        query = context.get("query", "")
-        context["pinned"] = matching(pinned, query)
-        context["pinned_set"] = set(pinned)
-        return super().render_to_response(context, **response_kwargs)
-
     def get_context_data(self, **kwargs) -> dict:
         query = self.request.GET.get("q", "").strip()
         namespace = self.request.GET.get("ns", "").strip("/")
         # Built once per cached listing (per TTL), not per page view: see services.
-        total, listing = services.catalog_listing(
+        catalog = services.catalog_page(
             registry=self.registry, namespace=namespace, query=query, refresh=self.refresh
         )
-        page = Paginator(listing.repositories, settings.REGFRONT_REPOSITORIES_PER_PAGE).get_page(
+        repositories = catalog.listing.repositories if catalog.listing else []
+        page = Paginator(repositories, settings.REGFRONT_REPOSITORIES_PER_PAGE).get_page(
             self.request.GET.get("page")
         )
         return super().get_context_data(
-            total=total,
+            pinned=catalog.pinned,
+            pinned_set=catalog.pinned_set,
+            closed=catalog.closed,
+            total=catalog.total,
+            hidden=catalog.hidden,
             query=query,
             namespace=namespace,
-            listing=listing,
+            listing=catalog.listing,
             page=page,
             page_query=page_query(self.request),
             **kwargs,
@@ -179,6 +157,7 @@ class RepositoryView(RegistryMixin, TemplateView):
             sort_limited=sort_limited,
             sort_max=settings.REGFRONT_SORT_BY_DATE_MAX,
             tag_count=len(tags),
+            hidden=services.tag_hidden_count(registry=self.registry, repository=repository),
             page_query=page_query(self.request),
             **kwargs,
         )

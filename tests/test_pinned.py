@@ -4,14 +4,9 @@ import pytest
 import responses
 from django.core.exceptions import ValidationError
 
+from registries.client.reference import hub_repository, is_docker_hub, repository_on
 from registries.models import Registry
-from registries.pinned import (
-    hub_repository,
-    is_docker_hub,
-    parse_pinned,
-    pinned_repositories,
-    repository_on,
-)
+from registries.pinned import parse_pinned, pinned_repositories
 from tests.api_support import refuse_catalog
 
 pytestmark = pytest.mark.django_db

@@ -20,17 +20,17 @@ from registries.api.auth import token_user
 from registries.api.openapi import openapi_document
 from registries.browsing import matching
 from registries.client import errors
-from registries.client.reference import InvalidReference, check_repository, check_tag, parse_digest
+from registries.client.reference import (
+    InvalidReference,
+    check_repository,
+    check_tag,
+    parse_digest,
+    repository_on,
+)
 from registries.errorpages import error_kind, retry_after_headers
 from registries.errorpages import json_error_response as error_response
 from registries.http import bearer_token
 from registries.models import Registry
-from registries.pinned import (
-    CATALOG_CLOSED_ERRORS,
-    catalog_closed_message,
-    pinned_repositories,
-    repository_on,
-)
 from registries.services.bulkhead import registry_visit
 
 MAX_PER_PAGE = 100
@@ -205,24 +205,17 @@ class RepositoriesApi(ApiView):
     def get(self, request: HttpRequest, name: str) -> JsonResponse:
         registry = self.registry(name)
         query = query_param(request)
-        pinned = pinned_repositories(host=registry.host, text=registry.pinned_repositories)
-        closed = None
-        try:
-            names = services.catalog_list(registry=registry)
-        except CATALOG_CLOSED_ERRORS as exc:
-            names, closed = [], catalog_closed_message(exc)
-        pinned_set = set(pinned)
-        listing = pinned + [n for n in names if n not in pinned_set]
-        listing = matching(listing, query)
+        catalog = services.catalog_names(registry=registry, query=query)
         items, meta = paged(
-            request, listing, default_per_page=settings.REGFRONT_REPOSITORIES_PER_PAGE
+            request, catalog.names, default_per_page=settings.REGFRONT_REPOSITORIES_PER_PAGE
         )
         body: dict[str, Any] = {
             "registry": registry.name,
-            "catalog": {"available": closed is None, "message": closed},
+            "catalog": {"available": catalog.closed is None, "message": catalog.closed},
             **meta,
             "repositories": [
-                serializers.repository_json(registry, n, pinned=n in pinned_set) for n in items
+                serializers.repository_json(registry, n, pinned=n in catalog.pinned_set)
+                for n in items
             ],
         }
         return JsonResponse(body)

@@ -158,3 +158,30 @@ def parse_image_reference(text: str) -> Reference:
     if full_length > NAME_TOTAL_LENGTH_MAX:
         raise InvalidReference(f"The repository name is longer than {NAME_TOTAL_LENGTH_MAX}.")
     return Reference(check_repository(name), tag=tag, digest=digest, domain=domain)
+
+
+# --- Docker Hub's naming -------------------------------------------------------------------
+
+# Hosts that mean Docker Hub in image references and registry URLs. Docker resolves a
+# single-name image (`alpine`) on them to the official-images namespace (`library/alpine`):
+# https://github.com/distribution/reference/blob/main/normalize.go
+DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+DOCKER_HUB_OFFICIAL_NAMESPACE = "library"
+
+
+def is_docker_hub(host: str) -> bool:
+    """`registry-1.docker.io`, `docker.io` or `index.docker.io`, with or without :443."""
+    host = host.lower().removesuffix(":443")
+    return host in DOCKER_HUB_HOSTS
+
+
+def hub_repository(repository: str) -> str:
+    """`alpine` → `library/alpine`; names with a namespace stay as they are."""
+    if "/" in repository:
+        return repository
+    return f"{DOCKER_HUB_OFFICIAL_NAMESPACE}/{repository}"
+
+
+def repository_on(host: str, repository: str) -> str:
+    """The repository name a registry at `host` knows `repository` by."""
+    return hub_repository(repository) if is_docker_hub(host) else repository

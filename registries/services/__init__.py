@@ -8,11 +8,18 @@ can change is cached for REGFRONT_CACHE_TTL seconds under a per-repository gener
 - definitions: registry rows, saved safely when many people change them at once
 - status: registry health for the home page and "test connection"
 - listings: catalogs and tag lists
+- catalog: what a registry offers to browse (pinned first; why a closed one lists nothing)
 - manifests: manifests, configs, tags resolving to them, the tag/digest page
 - summaries: per-tag details for the repository page
 - changes: deletes by digest
 """
 
+from registries.services.catalog import (
+    CatalogNames,
+    CatalogPage,
+    catalog_names,
+    catalog_page,
+)
 from registries.services.changes import (
     DeletePlan,
     manifest_delete,
@@ -45,6 +52,8 @@ from registries.services.status import (
 from registries.services.summaries import ImageSummary, TagSummary, tag_summaries, tags_by_digest
 
 __all__ = [
+    "CatalogNames",
+    "CatalogPage",
     "DeletePlan",
     "ImageSummary",
     "ManifestDetail",
@@ -55,6 +64,8 @@ __all__ = [
     "catalog_hidden_count",
     "catalog_list",
     "catalog_listing",
+    "catalog_names",
+    "catalog_page",
     "manifest_by_digest",
     "manifest_delete",
     "manifest_delete_plan",

@@ -11,7 +11,6 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import get_language
 
-from registries import services
 from registries.browsing import repository_url
 from registries.client._json import aware_utc
 from registries.client.models import SIZE_MAX
@@ -73,18 +72,6 @@ def _relative(value: datetime) -> str:
         return f"{timesince(value, now)} ago"
     except (OverflowError, ValueError):  # at the edges of datetime's range
         return value.strftime("%Y-%m-%d")
-
-
-@register.simple_tag
-def hidden_tag_count(registry, repository: str) -> int:
-    """Tags the registry listed under names no reference can hold (dropped from the list)."""
-    return services.tag_hidden_count(registry=registry, repository=repository)
-
-
-@register.simple_tag
-def hidden_repository_count(registry) -> int:
-    """Repositories the catalog listed under invalid names (dropped from the list)."""
-    return services.catalog_hidden_count(registry=registry)
 
 
 @register.filter
