@@ -90,9 +90,7 @@ def test_it_hands_a_failed_fetch_to_the_requests_that_waited_for_it(settings):
     first, first_outcome = in_thread(lambda: get_or_compute(key, failing_compute))
     assert started.wait(5)
     asked_again = []
-    waiter, waiter_outcome = in_thread(
-        lambda: get_or_compute(key, lambda: asked_again.append(1))
-    )
+    waiter, waiter_outcome = in_thread(lambda: get_or_compute(key, lambda: asked_again.append(1)))
     time.sleep(0.3)  # let the waiter reach the lock
     release.set()
     first.join(5)
