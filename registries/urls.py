@@ -1,33 +1,33 @@
 from django.urls import path
 
-from registries import manage_views, views
-from registries.api.tokens import ApiTokensView
+from registries.views import activity, browse, manage
+from registries.views.tokens import ApiTokensView
 
 app_name = "registries"
 
 urlpatterns = [
-    path("", views.RegistryListView.as_view(), name="home"),
-    path("go", views.JumpView.as_view(), name="jump"),
-    path("activity/", manage_views.ActivityView.as_view(), name="activity"),
+    path("", browse.RegistryListView.as_view(), name="home"),
+    path("go", browse.JumpView.as_view(), name="jump"),
+    path("activity/", activity.ActivityView.as_view(), name="activity"),
     path("account/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
-    path("manage/registries/add/", manage_views.RegistryFormView.as_view(), name="registry_add"),
+    path("manage/registries/add/", manage.RegistryFormView.as_view(), name="registry_add"),
     path(
         "manage/registries/<str:name>/edit/",
-        manage_views.RegistryFormView.as_view(),
+        manage.RegistryFormView.as_view(),
         name="registry_edit",
     ),
     path(
         "manage/registries/<str:name>/remove/",
-        manage_views.RegistryRemoveView.as_view(),
+        manage.RegistryRemoveView.as_view(),
         name="registry_remove",
     ),
     path(
         "manage/registry/<str:name>/delete/<path:reference>",
-        manage_views.ManifestDeleteView.as_view(),
+        manage.ManifestDeleteView.as_view(),
         name="manifest_delete",
     ),
-    path("registry/<str:name>/", views.CatalogView.as_view(), name="catalog"),
+    path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
     # `repo@sha256:…`, with any number of `/` in repo.
-    path("registry/<str:name>/<path:reference>", views.reference_view, name="reference"),
+    path("registry/<str:name>/<path:reference>", browse.reference_view, name="reference"),
 ]

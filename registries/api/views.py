@@ -1,7 +1,7 @@
 """JSON views over the same services and permissions as the pages.
 
 ApiView authenticates (session or `Authorization: Bearer <token>`) and turns failures into
-`{"error": {"code", "message"}}` with the pages' status codes (errorpages.ERROR_KINDS).
+`{"error": {"code", "message"}}` with the pages' status codes (views/errors.py, ERROR_KINDS).
 """
 
 import contextlib
@@ -27,11 +27,11 @@ from registries.client.reference import (
     parse_digest,
     repository_on,
 )
-from registries.errorpages import error_kind, retry_after_headers
-from registries.errorpages import json_error_response as error_response
 from registries.http import bearer_token
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
+from registries.views.errors import error_kind, retry_after_headers
+from registries.views.errors import json_error_response as error_response
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000

@@ -16,11 +16,11 @@ import secrets
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from registries.errorpages import json_error_response as error_response
 from registries.events.envelope import EnvelopeError, parse_envelope
 from registries.events.services import events_apply, events_prune, events_store
 from registries.http import bearer_token
 from registries.models import Registry
+from registries.views.errors import json_error_response as error_response
 
 logger = logging.getLogger("regfront.webhook")
 

@@ -28,10 +28,10 @@ from registries.client.reference import (
     parse_repository_path,
     repository_on,
 )
-from registries.errorpages import invalid_reference_response, registry_error_response
 from registries.events.services import latest_pushes
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
+from registries.views.errors import invalid_reference_response, registry_error_response
 
 
 class RegistryMixin:

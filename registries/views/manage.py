@@ -1,4 +1,4 @@
-"""Views that change things: registries in the portal, manifest deletes, the activity log.
+"""Views that change things: registries in the portal, and manifest deletes.
 
 Every view checks its permission itself (hiding a button is not security) and every change
 is a POST with CSRF, recorded in the audit trail with its outcome.
@@ -6,22 +6,21 @@ is a POST with CSRF, recorded in the audit trail with its outcome.
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import PermissionRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
 from registries import services
-from registries.activity import activity_page
 from registries.audit import Action, Outcome, audit_record
 from registries.browsing import repository_url
 from registries.client import errors
 from registries.client.reference import InvalidReference, parse_digest, parse_repository_path
-from registries.errorpages import invalid_reference_response
 from registries.forms import PortalRegistryForm
 from registries.models import Registry
-from registries.views import RegistryMixin
+from registries.views.browse import RegistryMixin
+from registries.views.errors import invalid_reference_response
 
 
 class AddRemoveAllowedMixin:
@@ -193,18 +192,3 @@ class ManifestDeleteView(RegistryMixin, PermissionRequiredMixin, TemplateView):
         gone = ", ".join(plan.tags) if plan.tags else "no tags"
         messages.success(request, f"Deleted {plan.digest} from {repository} ({gone}).")
         return redirect(repository_url(self.registry, repository))
-
-
-class ActivityView(UserPassesTestMixin, TemplateView):
-    """The audit trail and the registries' pushes and deletes, newest first, for staff."""
-
-    template_name = "registries/activity.html"
-    per_page = 50
-
-    def test_func(self) -> bool:
-        return self.request.user.is_staff
-
-    def get_context_data(self, **kwargs) -> dict:
-        # The audit trail merged with what registries report through the event webhook.
-        page = activity_page(number=self.request.GET.get("page"), per_page=self.per_page)
-        return super().get_context_data(page=page, page_query="", **kwargs)
