@@ -20,7 +20,7 @@ from registries.services.bulkhead import registry_place
 from registries.services.cache import get_or_compute, make_key
 from tests.api_support import schema_errors
 from tests.production_support import ROOT, Reply, get, production_env, start_gunicorn
-from tests.support.endless_registry import endless_registry
+from tests.support.endless_registry import ARTIFACT_DIGEST, endless_registry
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,18 @@ def test_an_endless_catalog_or_tag_list_is_a_504_page_naming_the_registry(
         assert "<strong>endless</strong>" in page
         assert f"{what} did not end within 5 pages" in page
     assert endless.pages == {"catalog": 5, "tags": 5}
+
+
+def test_a_tag_page_shows_its_manifest_when_the_tag_list_never_ends(client, settings, endless):
+    settings.REGFRONT_LISTING_MAX_PAGES = 3
+    Registry.objects.create(name="endless", url=endless.url)
+
+    response = client.get("/registry/endless/app:v1")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert ARTIFACT_DIGEST in page
+    assert "too many tags to check them all" in page
+    assert endless.pages["tags"] == 3
 
 
 def test_an_endless_listing_is_a_504_in_the_api(client, settings, endless):

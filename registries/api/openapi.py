@@ -197,8 +197,15 @@ REGISTRY_ERRORS = {
         "The registry is unreachable, rejected regfront's credentials or answered with "
         "something unusable."
     ),
-    "503": _error("The registry is rate limiting regfront.", retry_after=True),
-    "504": _error("The registry did not answer in time."),
+    "503": _error(
+        "The registry is rate limiting regfront (`rate_limited`), or regfront is already "
+        "waiting on it for as many requests as it allows (`registry_busy`).",
+        retry_after=True,
+    ),
+    "504": _error(
+        "The registry did not answer in time, or its list did not end within regfront's "
+        "page budget or deadline (`registry_list_too_long`)."
+    ),
 }
 
 

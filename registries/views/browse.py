@@ -22,6 +22,7 @@ from registries.browsing import (
     repository_url,
 )
 from registries.client import errors
+from registries.client.pagination import ListingTooLong
 from registries.client.reference import (
     InvalidReference,
     parse_image_reference,
@@ -221,6 +222,8 @@ class ManifestView(RegistryMixin, TemplateView):
             tags = services.tag_list(registry=self.registry, repository=repository)
         except errors.NotFound:
             return [], True
+        except ListingTooLong:
+            return [], False  # the page still shows the manifest it was asked for
         if len(tags) > settings.REGFRONT_SIBLING_TAGS_MAX:
             return [], False
         groups = services.tags_by_digest(registry=self.registry, repository=repository, tags=tags)

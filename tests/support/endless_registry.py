@@ -3,13 +3,15 @@
 What no real registry does on purpose: every `/v2/_catalog` and `/v2/<repo>/tags/list` page
 carries a few names and a `Link` to one more page (`?last=N`), optionally after a delay; the
 referrers API answers an OCI index of one descriptor per page, also with a next `Link`.
-`/v2/` answers 200 like an open distribution registry.
+`/v2/` answers 200 like an open distribution registry, and every manifest reference answers
+the same small OCI artifact, so tag pages exist.
 https://distribution.github.io/distribution/spec/api/#pagination
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import threading
@@ -23,6 +25,22 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 NAMES_PER_PAGE = 3
 _TAGS = re.compile(r"^/v2/(?P<repo>.+)/tags/list$")
 _REFERRERS = re.compile(r"^/v2/(?P<repo>.+)/referrers/(?P<digest>[^/]+)$")
+_MANIFESTS = re.compile(r"^/v2/(?P<repo>.+)/manifests/(?P<reference>[^/]+)$")
+_EMPTY_CONFIG = {  # the OCI empty descriptor: https://github.com/opencontainers/image-spec/blob/main/manifest.md#guidance-for-an-empty-descriptor
+    "mediaType": "application/vnd.oci.empty.v1+json",
+    "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    "size": 2,
+}
+ARTIFACT = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.example.endless",
+        "config": _EMPTY_CONFIG,
+        "layers": [_EMPTY_CONFIG],
+    }
+).encode()
+ARTIFACT_DIGEST = "sha256:" + hashlib.sha256(ARTIFACT).hexdigest()
 
 
 class EndlessRegistry:
@@ -83,6 +101,8 @@ def _handler_for(registry: EndlessRegistry) -> type[BaseHTTPRequestHandler]:
                 self._page("tags", body, parts.path, number)
             elif _REFERRERS.match(parts.path):
                 self._page("referrers", _referrers_index(number), parts.path, number, OCI_INDEX)
+            elif _MANIFESTS.match(parts.path):
+                self._artifact()
             else:
                 errors = [{"code": "NAME_UNKNOWN", "message": "unknown", "detail": None}]
                 self._send(404, {"errors": errors})
@@ -96,6 +116,18 @@ def _handler_for(registry: EndlessRegistry) -> type[BaseHTTPRequestHandler]:
             link = f'<{path}?last={number}>; rel="next"'
             headers = {"Link": link} | ({"Content-Type": content_type} if content_type else {})
             self._send(200, body, headers)
+
+        def _artifact(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", OCI_MANIFEST)
+            self.send_header("Docker-Content-Digest", ARTIFACT_DIGEST)
+            self.send_header("Content-Length", str(len(ARTIFACT)))
+            self.end_headers()
+            if self.command == "GET":
+                with contextlib.suppress(OSError):
+                    self.wfile.write(ARTIFACT)
+
+        do_HEAD = do_GET
 
         def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
