@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -51,18 +52,24 @@ def in_thread(work) -> tuple[threading.Thread, dict]:
 # --- single-flight waiters -------------------------------------------------------------------
 
 
+def first_flight(key: str, ends: Callable[[], list[str]]):
+    """A request whose fetch of `key` blocks until `release` is set, then ends with ends()."""
+    started, release = threading.Event(), threading.Event()
+
+    def compute() -> list[str]:
+        started.set()
+        release.wait(BLOCKED_FOR)
+        return ends()
+
+    thread, outcome = in_thread(lambda: get_or_compute(key, compute))
+    assert started.wait(5)
+    return thread, outcome, release
+
+
 def test_it_gives_up_waiting_for_another_requests_fetch_after_the_page_deadline(settings):
     settings.REGFRONT_PAGE_DEADLINE = 0.3
     key = make_key("tags", "stall-test", "wait")
-    started, release = threading.Event(), threading.Event()
-
-    def blocked_compute() -> list[str]:
-        started.set()
-        release.wait(BLOCKED_FOR)
-        return ["v1"]
-
-    first, first_outcome = in_thread(lambda: get_or_compute(key, blocked_compute))
-    assert started.wait(5)
+    first, first_outcome, release = first_flight(key, lambda: ["v1"])
     asked_again = []
     try:
         with pytest.raises(errors.Timeout) as raised:
@@ -80,15 +87,11 @@ def test_it_gives_up_waiting_for_another_requests_fetch_after_the_page_deadline(
 def test_it_hands_a_failed_fetch_to_the_requests_that_waited_for_it(settings):
     settings.REGFRONT_PAGE_DEADLINE = 5
     key = make_key("tags", "stall-test", "failure")
-    started, release = threading.Event(), threading.Event()
 
-    def failing_compute() -> list[str]:
-        started.set()
-        release.wait(BLOCKED_FOR)
+    def went_away() -> list[str]:
         raise errors.Unreachable("The endless registry went away.")
 
-    first, first_outcome = in_thread(lambda: get_or_compute(key, failing_compute))
-    assert started.wait(5)
+    first, first_outcome, release = first_flight(key, went_away)
     asked_again = []
     waiter, waiter_outcome = in_thread(lambda: get_or_compute(key, lambda: asked_again.append(1)))
     time.sleep(0.3)  # let the waiter reach the lock
