@@ -9,6 +9,7 @@ and instance shares them.
 
 import functools
 import hashlib
+import unicodedata
 from collections.abc import Callable
 
 from django.conf import settings
@@ -22,10 +23,18 @@ type View = Callable[..., HttpResponse]
 
 def _key(request: HttpRequest) -> str:
     ip = client_ip(request.META, behind_proxy=settings.REGFRONT_BEHIND_PROXY)
-    username = request.POST.get("username", "").strip().casefold()
+    username = _canonical_username(request.POST.get("username", ""))
     # Hashed: usernames never sit in the cache in clear, and any input makes a valid key.
     digest = hashlib.sha256(f"{ip}\x00{username}".encode()).hexdigest()[:40]
     return f"rf:login-failures:{digest}"
+
+
+def _canonical_username(text: str) -> str:
+    """One key for every spelling Django's login treats as the same user: its username field
+    applies NFKC (fullwidth letters are plain ones), and case is folded on top (then NFKC
+    again, as casefolding can undo it)."""
+    folded = unicodedata.normalize("NFKC", text.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 def login_failures(request: HttpRequest) -> int:

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from registries.audit import Action, audit_record
 from registries.forms import RegistryForm
 from registries.models import ApiToken, AuditRecord, Registry, RegistryEvent
+from registries.services.activity import visible_audit_records, visible_events
 
 
 @admin.register(Registry)
@@ -12,6 +13,14 @@ class RegistryAdmin(admin.ModelAdmin):
     search_fields = ("name", "url", "username")
     readonly_fields = ("created_at", "updated_at")
     filter_horizontal = ("groups",)
+
+    def get_queryset(self, request):
+        # Staff outside a registry's groups must not see, edit or remove it here either.
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})  # for the group rules
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -25,8 +34,8 @@ class RegistryAdmin(admin.ModelAdmin):
         if form.password_dropped:
             messages.warning(
                 request,
-                f"The URL of {obj.name} now points at another host, so its stored password "
-                "was removed. Enter the password again if that host needs it.",
+                f"The URL of {obj.name} now points at another server or scheme, so its stored "
+                "password was removed. Enter the password again if that server needs it.",
             )
 
     def delete_model(self, request, obj) -> None:
@@ -65,6 +74,9 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     search_fields = ("actor_name", "registry_name", "repository", "digest")
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request):
+        return visible_audit_records(request.user)
+
 
 @admin.register(RegistryEvent)
 class RegistryEventAdmin(ReadOnlyAdmin):
@@ -72,6 +84,9 @@ class RegistryEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "registry")
     search_fields = ("repository", "tag", "digest", "actor")
     date_hierarchy = "occurred_at"
+
+    def get_queryset(self, request):
+        return visible_events(request.user).select_related("registry")
 
 
 @admin.register(ApiToken)

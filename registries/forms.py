@@ -15,9 +15,17 @@ class RegistryForm(forms.ModelForm):
     """The password and the webhook token are write-only: never rendered back, and a blank
     field keeps the stored one.
 
-    Pointing an existing registry at another host drops the stored password unless a password
-    is entered again, so nobody can send saved credentials to a server of their choosing.
+    Pointing an existing registry at another origin (host, port or scheme) drops the stored
+    password unless a password is entered again, so nobody can send saved credentials to a
+    server of their choosing, or in clear text.
+
+    Groups: people who are not superusers pick only among their own groups, the others stay
+    as they were, and a group-limited registry keeps at least one group, so nobody can open
+    a registry (and its stored credentials) to people it was hidden from. `user` is set by
+    the admin (a subclass) or passed by the portal.
     """
+
+    user = None
 
     password = forms.CharField(
         required=False,
@@ -61,12 +69,37 @@ class RegistryForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user or self.user
         self.stored_password = self.instance.password if self.instance.pk else ""
-        self.stored_host = self.instance.host if self.instance.pk else ""
+        self.stored_origin = _origin(self.instance.url) if self.instance.pk else None
+        self.stored_groups = set(self.instance.groups.all()) if self.instance.pk else set()
+        if self._limited_to_own_groups() and "groups" in self.fields:
+            self.fields["groups"].queryset = self.user.groups.all()
+            self.fields["groups"].help_text = (
+                "Only members of these groups see this registry. You can pick among your own "
+                "groups; groups you are not in stay as they are, and only a superuser can "
+                "remove every group (open the registry to everyone)."
+            )
         self.stored_webhook_secret = self.instance.webhook_secret if self.instance.pk else ""
         self.password_dropped = False
+
+    def _limited_to_own_groups(self) -> bool:
+        return self.user is not None and not self.user.is_superuser
+
+    def clean_groups(self) -> list:
+        chosen = set(self.cleaned_data.get("groups") or [])
+        if not self._limited_to_own_groups():
+            return list(chosen)
+        own = set(self.user.groups.all())
+        groups = (chosen & own) | (self.stored_groups - own)
+        if self.stored_groups and not groups:
+            raise forms.ValidationError(
+                "Only a superuser can open a group-limited registry to everyone: keep at least "
+                "one group."
+            )
+        return list(groups)
 
     def clean_url(self) -> str:
         return normalise_registry_url(self.cleaned_data.get("url", ""))
@@ -85,13 +118,19 @@ class RegistryForm(forms.ModelForm):
         if entered or not self.stored_password:
             return cleaned
         url = cleaned.get("url")
-        host_changed = bool(url) and urlsplit(url).netloc != self.stored_host
-        if cleaned.get("clear_password") or host_changed:
+        origin_changed = bool(url) and _origin(url) != self.stored_origin
+        if cleaned.get("clear_password") or origin_changed:
             cleaned["password"] = ""
-            self.password_dropped = host_changed
+            self.password_dropped = origin_changed
         else:
             cleaned["password"] = self.stored_password
         return cleaned
+
+
+def _origin(url: str) -> tuple[str, str]:
+    """Scheme and host:port: credentials saved for https://host are not for http://host."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 class PortalRegistryForm(RegistryForm):

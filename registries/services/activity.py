@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, QuerySet, Value
 
-from registries.models import AuditRecord, RegistryEvent
+from registries.models import AuditRecord, Registry, RegistryEvent
 
 
 @dataclass(frozen=True)
@@ -16,16 +16,38 @@ class ActivityItem:
     event: RegistryEvent | None = None  # something the registry reported (push, delete)
 
 
-def activity_page(*, number: str | int | None, per_page: int) -> Page:
-    """One page of the merged timeline, newest first: one UNION query, then the page's rows."""
+def visible_audit_records(user) -> QuerySet[AuditRecord]:
+    """Audit records, less those of registries that exist and are hidden from `user` (group
+    limits apply to staff too). Records of removed registries stay, as the trail of what
+    happened."""
+    records = AuditRecord.objects.all()
+    if user.is_superuser:
+        return records
+    hidden = Registry.objects.exclude(pk__in=Registry.objects.visible_to(user).values("pk"))
+    return records.exclude(registry_name__in=hidden.values("name"))
+
+
+def visible_events(user) -> QuerySet[RegistryEvent]:
+    """Events of registries `user` may see (group limits apply to staff too)."""
+    events = RegistryEvent.objects.all()
+    if user.is_superuser:
+        return events
+    return events.filter(registry__in=Registry.objects.visible_to(user))
+
+
+def activity_page(*, user, number: str | int | None, per_page: int) -> Page:
+    """One page of the merged timeline of what `user` may see, newest first: one UNION
+    query, then the page's rows."""
     # order_by(): no per-table ORDER BY inside the UNION (the models have a default one).
     audit = (
-        AuditRecord.objects.order_by()
+        visible_audit_records(user)
+        .order_by()
         .annotate(kind=Value("audit", output_field=CharField()), when=F("created_at"))
         .values_list("kind", "pk", "when")
     )
     events = (
-        RegistryEvent.objects.order_by()
+        visible_events(user)
+        .order_by()
         .annotate(kind=Value("event", output_field=CharField()), when=F("occurred_at"))
         .values_list("kind", "pk", "when")
     )

@@ -17,5 +17,7 @@ class ActivityView(UserPassesTestMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         # The audit trail merged with what registries report through the event webhook.
-        page = activity_page(number=self.request.GET.get("page"), per_page=self.per_page)
+        page = activity_page(
+            user=self.request.user, number=self.request.GET.get("page"), per_page=self.per_page
+        )
         return super().get_context_data(page=page, page_query="", **kwargs)

@@ -50,7 +50,7 @@ class RegistryFormView(AddRemoveAllowedMixin, PermissionRequiredMixin, TemplateV
 
     def get_form(self) -> PortalRegistryForm:
         data = self.request.POST if self.request.method == "POST" else None
-        return PortalRegistryForm(data=data, instance=self.registry)
+        return PortalRegistryForm(data=data, instance=self.registry, user=self.request.user)
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=self.get_form()))
@@ -77,7 +77,8 @@ class RegistryFormView(AddRemoveAllowedMixin, PermissionRequiredMixin, TemplateV
         if form.password_dropped:
             messages.warning(
                 request,
-                "The URL now points at another host, so the stored password was removed.",
+                "The URL now points at another server or scheme, so the stored password was "
+                "removed.",
             )
         return redirect("registries:catalog", registry.name)
 
