@@ -29,6 +29,7 @@ logger = logging.getLogger("regfront.registry")
 KIB = 1024
 MIB = 1024 * KIB
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+FOLLOWED_METHODS = frozenset({"GET", "HEAD"})  # reads only; see Transport._exchange
 CHUNK_SIZE = 64 * KIB
 MAX_LOGGED_PATH = 300
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -178,18 +179,24 @@ class Transport:
     def _exchange(
         self, method: str, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
     ) -> Reply:
-        """Send, following redirects by hand; drop Authorization when the origin changes."""
+        """Send, following redirects of reads by hand; drop Authorization across origins."""
         headers = dict(headers)
         for _ in range(self.limits.max_redirects + 1):
             reply = self._hop(method, url, headers, max_bytes, deadline)
             location = reply.headers.get("Location")
             if reply.status not in REDIRECT_STATUSES or not location:
                 return reply
+            if method not in FOLLOWED_METHODS:
+                # A change must happen where it was asked for, or not at all: a 307 would
+                # replay a DELETE elsewhere and report another server's answer as ours.
+                raise errors.BadResponse(
+                    f"The registry redirected a {method}; regfront does not follow redirects "
+                    "for changes.",
+                    status=reply.status,
+                )
             target = urljoin(url, location)
             if origin(target) != origin(url):
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-            if reply.status == 303 and method != "HEAD":
-                method = "GET"
             url = target
         raise errors.BadResponse("The registry redirected too many times.")
 
