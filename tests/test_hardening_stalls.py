@@ -17,7 +17,7 @@ import pytest
 
 from registries.client import errors
 from registries.models import Registry
-from registries.services.bulkhead import registry_place
+from registries.services.bulkhead import BUSY_WAIT, registry_place, registry_visit
 from registries.services.cache import get_or_compute, make_key
 from tests.api_support import schema_errors
 from tests.production_support import ROOT, Reply, get, production_env, start_gunicorn
@@ -194,6 +194,37 @@ def test_it_serves_pages_it_has_cached_while_every_place_is_taken(client, settin
         for path in paths:
             assert client.get(path).status_code == 200, path
         assert client.get("/registry/local/app/?refresh=1").status_code == 503
+
+
+def test_a_burst_waiting_on_a_quick_fetch_needs_no_place(settings, local):
+    """A popular entry expiring under load: many requests miss it at once, one asks the
+    registry (holding the only place), the others wait a moment for it and are not busy."""
+    settings.REGFRONT_REGISTRY_CONCURRENT_PAGES = 1
+    key = make_key("tags", "burst-test")
+    started, release = threading.Event(), threading.Event()
+
+    def fetch() -> list[str]:
+        started.set()
+        release.wait(BLOCKED_FOR)
+        return ["v1"]
+
+    def visit(compute) -> list[str]:
+        with registry_visit(local):
+            return get_or_compute(key, compute)
+
+    first, first_outcome = in_thread(lambda: visit(fetch))
+    assert started.wait(5)
+    asked_again: list[int] = []
+    waiters = [in_thread(lambda: visit(lambda: asked_again.append(1))) for _ in range(6)]
+    time.sleep(BUSY_WAIT * 1.5)  # past the wait for a place, within FLIGHT_GRACE
+    assert all(outcome == {} for _, outcome in waiters)  # nobody was turned away
+    release.set()
+    for thread, _ in [(first, first_outcome), *waiters]:
+        thread.join(5)
+
+    assert first_outcome == {"value": ["v1"]}
+    assert [outcome for _, outcome in waiters] == [{"value": ["v1"]}] * 6
+    assert asked_again == []
 
 
 def test_the_api_answers_busy_as_json_with_retry_after(client, settings, local):

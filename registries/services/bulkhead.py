@@ -1,10 +1,10 @@
 """The per-registry bulkhead: one slow registry never takes every thread of a process.
 
 A page or API request about a registry is a *visit* (registry_visit, entered by the views).
-The first time a visit needs the registry itself (a cache miss, which may wait on another
-request's fetch, or a fan-out it waits on) it takes one of the registry's
-REGFRONT_REGISTRY_CONCURRENT_PAGES places, or gets RegistryBusy (a 503) at once. Pages
-answered from the cache never take one. Pool threads have no visit: the request thread that
+The first time a visit needs the registry itself (a cache miss it fetches, a wait of more
+than a moment on another request's fetch, or a fan-out it waits on) it takes one of the
+registry's REGFRONT_REGISTRY_CONCURRENT_PAGES places, or gets RegistryBusy (a 503) at once.
+Pages answered from the cache never take one. Pool threads have no visit: the request thread that
 waits on them holds the place.
 """
 

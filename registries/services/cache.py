@@ -21,6 +21,7 @@ from registries.client import errors
 from registries.services.bulkhead import take_place
 
 FOREVER = None  # Django's timeout for "never expires"
+FLIGHT_GRACE = 0.25  # seconds a miss waits on another request's fetch before it needs a place
 _MISSING = object()
 
 # Every kind of entry and the setting that says how many seconds it lives (None: forever).
@@ -108,17 +109,9 @@ def get_or_compute[T](key: str, compute: Callable[[], T], *, refresh: bool = Fal
         if value is not _MISSING:
             observe_cache(hit=True, kind=kind)
             return value
-    take_place()  # a miss waits on the registry (or on another request asking it)
     holder = _lock_for(key)  # keep a strong reference while we hold the lock
     ended_before = holder.ended
-    waited = not holder.lock.acquire(blocking=False)
-    if waited:
-        seconds = settings.REGFRONT_PAGE_DEADLINE
-        if not holder.lock.acquire(timeout=seconds):
-            raise errors.Timeout(
-                f"The registry did not answer another request for the same data within "
-                f"{seconds:g} seconds."
-            )
+    waited = _join_flight(holder)
     try:
         if waited and holder.ended != ended_before and holder.failure is not None:
             raise copy.copy(holder.failure)  # a copy: each thread gets its own traceback
@@ -130,11 +123,34 @@ def get_or_compute[T](key: str, compute: Callable[[], T], *, refresh: bool = Fal
                 observe_cache(hit=True, kind=kind)
                 return value
         observe_cache(hit=False, kind=kind)
+        take_place()  # this request now waits on the registry itself
         value = _compute_once(holder, compute)
         store(key, value)
         return value
     finally:
         holder.lock.release()
+
+
+def _join_flight(holder: _KeyLock) -> bool:
+    """Take the key's lock; True when another request's fetch held it first.
+
+    Most fetches end within moments (a popular entry expiring under load): a waiter waits
+    that long (FLIGHT_GRACE) without a bulkhead place, so a burst is never turned away. A
+    longer wait means the registry is slow, and from then on it holds one of the registry's
+    places (or gets RegistryBusy) until the page deadline.
+    """
+    if holder.lock.acquire(blocking=False):
+        return False
+    if holder.lock.acquire(timeout=FLIGHT_GRACE):
+        return True
+    take_place()
+    seconds = settings.REGFRONT_PAGE_DEADLINE
+    if not holder.lock.acquire(timeout=max(seconds - FLIGHT_GRACE, 0)):
+        raise errors.Timeout(
+            f"The registry did not answer another request for the same data within "
+            f"{seconds:g} seconds."
+        )
+    return True
 
 
 def _compute_once[T](holder: _KeyLock, compute: Callable[[], T]) -> T:
