@@ -1,20 +1,20 @@
 """Service results as JSON-ready dicts: plain functions, one per shape in the OpenAPI document."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
 
+from registries.client._json import aware_utc
 from registries.client.models import Descriptor, ImageConfig
 from registries.models import Registry
 from registries.services import ManifestDetail, RegistryStatus, TagSummary
 
 
 def when(value: datetime | None) -> str | None:
-    """RFC 3339; a time without an offset (hostile or sloppy configs) is taken as UTC."""
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    """RFC 3339 in UTC, by the client's rule (naive is UTC; out of range is None)."""
+    moment = aware_utc(value) if value is not None else None
+    return moment.isoformat() if moment is not None else None
 
 
 def status_json(status: RegistryStatus) -> dict[str, Any]:

@@ -29,7 +29,8 @@ from .models import (
 from .netguard import GuardedAdapter
 from .pagination import ListingBudget, ListingTooLong, check_page_size, next_link
 from .reference import check_repository, check_tag, parse_digest
-from .transport import Limits, Observer, Reply, Transport
+from .transport import Limits, Observer, Transport
+from .wire import Reply
 
 API_VERSION_HEADER = "Docker-Distribution-API-Version"
 DIGEST_HEADER = "Docker-Content-Digest"
@@ -229,14 +230,18 @@ class RegistryClient:
         digests.verify(digest, reply.body, what="blob")
         return reply.body
 
-    def config(self, repository: str, descriptor_or_digest: Descriptor | str) -> ImageConfig:
-        """The image config blob, parsed."""
+    def config_blob(self, repository: str, descriptor_or_digest: Descriptor | str) -> bytes:
+        """The image config blob as sent (verified), within the manifest size cap."""
         cap = self.limits.max_manifest_bytes
         if isinstance(descriptor_or_digest, Descriptor):
             if descriptor_or_digest.size > cap:
-                raise errors.TooLarge("The image config is larger than allowed.")
+                raise errors.TooLarge("The image config is larger than regfront reads.")
             descriptor_or_digest = descriptor_or_digest.digest
-        return parse_config(self.blob(repository, descriptor_or_digest, max_bytes=cap))
+        return self.blob(repository, descriptor_or_digest, max_bytes=cap)
+
+    def config(self, repository: str, descriptor_or_digest: Descriptor | str) -> ImageConfig:
+        """The image config blob, parsed."""
+        return parse_config(self.config_blob(repository, descriptor_or_digest))
 
     def referrers(
         self, repository: str, digest: str, *, artifact_type: str | None = None

@@ -7,18 +7,14 @@ The token request itself goes out through the transport (``fetch``): same guard,
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from . import auth, errors
 from ._json import loads
 from .errormap import error_for
+from .wire import Reply, origin
 
-if TYPE_CHECKING:
-    from .transport import Reply
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-FetchToken = Callable[[str, Mapping[str, str], float], "Reply"]
+FetchToken = Callable[[str, Mapping[str, str], float], Reply]
 
 
 class Authorizer:
@@ -32,10 +28,9 @@ class Authorizer:
         cache: auth.TokenCache,
         fetch: FetchToken,
     ) -> None:
-        parts = urlsplit(registry_url)
-        self._registry_scheme = parts.scheme
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
-        self._origin_key = f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+        scheme, host, port = origin(registry_url)
+        self._registry_scheme = scheme
+        self._origin_key = f"{scheme}://{host}:{port}"
         self._credentials = credentials
         self._account = auth.account_key(credentials)
         self._cache = cache

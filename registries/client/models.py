@@ -4,13 +4,14 @@ Manifests: https://github.com/opencontainers/image-spec/blob/main/manifest.md
 Indexes: https://github.com/opencontainers/image-spec/blob/main/image-index.md
 Docker schema 2: https://distribution.github.io/distribution/spec/manifest-v2-2/
 Config: https://github.com/opencontainers/image-spec/blob/main/config.md
+Schema 1: https://github.com/distribution/distribution/blob/v2.8.3/docs/spec/manifest-v2-1.md
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from . import media_types as mt
 from ._json import (
@@ -29,7 +30,11 @@ from .reference import InvalidReference, parse_digest
 
 # Descriptor sizes are int64 in the image spec (descriptor.md#properties).
 SIZE_MAX = 2**63 - 1
-parse_timestamp = as_time  # for the pages and the webhook: registry times, sane or None
+# BuildKit marks the attestation manifests it puts in an index with this annotation:
+# https://docs.docker.com/build/metadata/attestations/attestation-storage/
+REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"
+ATTESTATION_MANIFEST = "attestation-manifest"
+Kind = Literal["image", "index", "artifact", "schema1"]
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,29 @@ class Descriptor:
             urls=tuple(as_str_list(data.get("urls"))),
         )
 
+    @property
+    def is_attestation(self) -> bool:
+        """BuildKit attaches provenance/SBOM manifests to indexes as platform unknown/unknown."""
+        platform = self.platform
+        reference_type = self.annotations.get(REFERENCE_TYPE_ANNOTATION, "")
+        return reference_type == ATTESTATION_MANIFEST or (
+            platform is not None and platform.os == "unknown" and platform.architecture == "unknown"
+        )
+
 
 def _opt_descriptor(data: Any) -> Descriptor | None:
     return Descriptor.from_json(data) if data is not None else None
+
+
+def _shared_fields(data: dict[str, Any], media_type: str) -> dict[str, Any]:
+    """The fields image manifests and indexes have in common (manifest.md, image-index.md)."""
+    return {
+        "media_type": media_type,
+        "schema_version": as_int(data.get("schemaVersion"), "schemaVersion", default=2),
+        "annotations": as_str_dict(data.get("annotations")),
+        "artifact_type": opt_str(data.get("artifactType")),
+        "subject": _opt_descriptor(data.get("subject")),
+    }
 
 
 @dataclass(frozen=True)
@@ -107,16 +132,21 @@ class ImageManifest:
         """Config plus layers: what a pull downloads (compressed)."""
         return self.config.size + sum(layer.size for layer in self.layers)
 
+    @property
+    def is_image(self) -> bool:
+        """An image (has a runnable config), not an artifact such as a signature or SBOM."""
+        return self.config.media_type in mt.IMAGE_CONFIG_TYPES
+
+    @property
+    def kind(self) -> Kind:
+        return "image" if self.is_image else "artifact"
+
     @classmethod
     def from_json(cls, data: dict[str, Any], media_type: str) -> ImageManifest:
         return cls(
-            media_type=media_type,
-            schema_version=as_int(data.get("schemaVersion"), "schemaVersion", default=2),
+            **_shared_fields(data, media_type),
             config=Descriptor.from_json(data.get("config")),
             layers=tuple(Descriptor.from_json(d) for d in as_list(data.get("layers"), "layers")),
-            annotations=as_str_dict(data.get("annotations")),
-            artifact_type=opt_str(data.get("artifactType")),
-            subject=_opt_descriptor(data.get("subject")),
         )
 
 
@@ -129,16 +159,16 @@ class ImageIndex:
     artifact_type: str | None = None
     subject: Descriptor | None = None
 
+    @property
+    def kind(self) -> Kind:
+        return "index"
+
     @classmethod
     def from_json(cls, data: dict[str, Any], media_type: str) -> ImageIndex:
         manifests = as_list(data.get("manifests"), "manifests")
         return cls(
-            media_type=media_type,
-            schema_version=as_int(data.get("schemaVersion"), "schemaVersion", default=2),
+            **_shared_fields(data, media_type),
             manifests=tuple(Descriptor.from_json(d) for d in manifests),
-            annotations=as_str_dict(data.get("annotations")),
-            artifact_type=opt_str(data.get("artifactType")),
-            subject=_opt_descriptor(data.get("subject")),
         )
 
 
@@ -153,6 +183,24 @@ class Schema1Manifest:
     fs_layers: tuple[str, ...]
     history: tuple[dict[str, str], ...] = field(hash=False)
     schema_version: int = 1
+
+    @property
+    def kind(self) -> Kind:
+        return "schema1"
+
+    @property
+    def created(self) -> datetime | None:
+        """From the first history entry, the image's own v1 JSON; None when absent."""
+        return as_time(self._image_v1.get("created"))
+
+    @property
+    def platform(self) -> str:
+        """``os/architecture``, from the same entry; ``os`` defaults to linux."""
+        return f"{self._image_v1.get('os', 'linux')}/{self.architecture}"
+
+    @property
+    def _image_v1(self) -> dict[str, str]:
+        return self.history[0] if self.history else {}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], media_type: str) -> Schema1Manifest:
@@ -249,6 +297,11 @@ class ImageConfig:
     labels: dict[str, str] = field(hash=False)
     history: tuple[HistoryEntry, ...]
     diff_ids: tuple[str, ...]
+
+    @property
+    def platform(self) -> str:
+        """``os/architecture/variant``, as an index descriptor's platform reads."""
+        return str(Platform(self.os, self.architecture, self.variant))
 
 
 def parse_config(raw: bytes) -> ImageConfig:

@@ -23,6 +23,7 @@ from .authflow import Authorizer
 from .errormap import error_for, error_for_exception, unauthorized_error
 from .errors import NotFoundWhat
 from .netguard import DestinationRefused, check_host
+from .wire import Reply, origin
 
 logger = logging.getLogger("regfront.registry")
 
@@ -63,20 +64,6 @@ class RequestRecord:
 
 
 Observer = Callable[[RequestRecord], None]
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: Mapping[str, str]  # case-insensitive
-    body: bytes
-    url: str  # after redirects
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), parts.port or default_port)
 
 
 def _outcome(status: int) -> str:

@@ -79,6 +79,7 @@ def limits_from_settings() -> Limits:
         deadline=settings.REGFRONT_REQUEST_DEADLINE,
         listing_deadline=settings.REGFRONT_LISTING_DEADLINE,
         max_listing_pages=settings.REGFRONT_LISTING_MAX_PAGES,
+        max_manifest_bytes=settings.REGFRONT_MAX_MANIFEST_BYTES,
     )
 
 

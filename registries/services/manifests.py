@@ -4,17 +4,14 @@ and everything the tag/digest page shows."""
 import json
 from dataclasses import dataclass, field, replace
 
-from django.conf import settings
-
 from registries.client import errors
-from registries.client import media_types as mt
 from registries.client.models import (
     Descriptor,
     FetchedManifest,
     ImageConfig,
     ImageIndex,
     ImageManifest,
-    Schema1Manifest,
+    Kind,
     parse_config,
 )
 from registries.models import Registry
@@ -139,33 +136,16 @@ def _resolve_tag(
 
 
 def config_raw(*, registry: Registry, repository: str, descriptor: Descriptor) -> bytes:
-    """The config blob (verified by the client), cached forever."""
-    limit = settings.REGFRONT_MAX_MANIFEST_BYTES
-    if descriptor.size > limit:
-        raise errors.TooLarge("The image config is larger than regfront reads.")
+    """The config blob (verified and size-capped by the client), cached forever."""
     return get_or_compute(
         make_key("config", registry.pk, repository, descriptor.digest),
-        lambda: client_for(registry).blob(repository, descriptor.digest, max_bytes=limit),
+        lambda: client_for(registry).config_blob(repository, descriptor),
     )
 
 
 def image_config(*, registry: Registry, repository: str, manifest: ImageManifest) -> ImageConfig:
     return parse_config(
         config_raw(registry=registry, repository=repository, descriptor=manifest.config)
-    )
-
-
-def is_image(manifest: ImageManifest) -> bool:
-    """An image (has a runnable config), not an artifact such as a signature or SBOM."""
-    return manifest.config.media_type in mt.IMAGE_CONFIG_TYPES
-
-
-def is_attestation(descriptor: Descriptor) -> bool:
-    """BuildKit attaches provenance/SBOM manifests to indexes as platform unknown/unknown."""
-    platform = descriptor.platform
-    reference_type = descriptor.annotations.get("vnd.docker.reference.type", "")
-    return reference_type == "attestation-manifest" or (
-        platform is not None and platform.os == "unknown" and platform.architecture == "unknown"
     )
 
 
@@ -180,7 +160,7 @@ class PlatformRow:
 class ManifestDetail:
     digest: str
     media_type: str
-    kind: str  # "index", "image", "artifact" or "schema1"
+    kind: Kind
     manifest: FetchedManifest
     manifest_json: str
     platforms: list[PlatformRow] = field(default_factory=list)
@@ -225,27 +205,22 @@ def _assemble_detail(registry: Registry, repository: str, digest: str) -> Manife
     detail = ManifestDetail(
         digest=fetched.digest,
         media_type=fetched.media_type,
-        kind="image",
+        kind=parsed.kind,
         manifest=fetched,
         manifest_json=_pretty(fetched.raw),
     )
     if isinstance(parsed, ImageIndex):
-        detail.kind = "index"
         detail.platforms = [
-            PlatformRow(str(d.platform) if d.platform else "unknown", d, is_attestation(d))
+            PlatformRow(str(d.platform) if d.platform else "unknown", d, d.is_attestation)
             for d in parsed.manifests
         ]
-    elif isinstance(parsed, Schema1Manifest):
-        detail.kind = "schema1"
-    else:
+    elif isinstance(parsed, ImageManifest):
         detail.layers = list(parsed.layers)
         detail.total_size = parsed.size
-        if is_image(parsed):
+        if parsed.is_image:
             raw = config_raw(registry=registry, repository=repository, descriptor=parsed.config)
             detail.config = parse_config(raw)
             detail.config_json = _pretty(raw)
-        else:
-            detail.kind = "artifact"
     return detail
 
 

@@ -13,8 +13,8 @@ from registries.client.models import (
     FetchedManifest,
     ImageIndex,
     ImageManifest,
+    Kind,
     Schema1Manifest,
-    parse_timestamp,
 )
 from registries.client.reference import InvalidReference
 from registries.models import Registry
@@ -28,8 +28,6 @@ from registries.services.clients import fan_out
 from registries.services.manifests import (
     fresh_tag_digests,
     image_config,
-    is_attestation,
-    is_image,
     manifest_by_digest,
     tag_digest,
     tag_manifest,
@@ -42,7 +40,7 @@ class ImageSummary:
 
     digest: str
     media_type: str
-    kind: str  # "image", "index", "artifact" or "schema1"
+    kind: Kind
     size: int | None
     created: datetime | None
     platforms: tuple[str, ...]
@@ -57,7 +55,7 @@ class TagSummary:
 
 def _representative(index: ImageIndex) -> Descriptor | None:
     """The platform whose created time and size stand for the index (linux/amd64 first)."""
-    images = [d for d in index.manifests if not is_attestation(d)]
+    images = [d for d in index.manifests if not d.is_attestation]
     for descriptor in images:
         platform = descriptor.platform
         if platform and (platform.os, platform.architecture) == ("linux", "amd64"):
@@ -67,10 +65,10 @@ def _representative(index: ImageIndex) -> Descriptor | None:
 
 def _summarise(registry: Registry, repository: str, fetched: FetchedManifest) -> ImageSummary:
     parsed = fetched.parsed
-    base = {"digest": fetched.digest, "media_type": fetched.media_type}
+    base = {"digest": fetched.digest, "media_type": fetched.media_type, "kind": parsed.kind}
     if isinstance(parsed, ImageIndex):
         platforms = tuple(
-            str(d.platform) for d in parsed.manifests if d.platform and not is_attestation(d)
+            str(d.platform) for d in parsed.manifests if d.platform and not d.is_attestation
         )
         child = _representative(parsed)
         size = created = None
@@ -80,27 +78,19 @@ def _summarise(registry: Registry, repository: str, fetched: FetchedManifest) ->
             )
             if isinstance(child_manifest.parsed, ImageManifest):
                 size = child_manifest.parsed.size
-                if is_image(child_manifest.parsed):
+                if child_manifest.parsed.is_image:
                     created = image_config(
                         registry=registry, repository=repository, manifest=child_manifest.parsed
                     ).created
-        return ImageSummary(**base, kind="index", size=size, created=created, platforms=platforms)
+        return ImageSummary(**base, size=size, created=created, platforms=platforms)
     if isinstance(parsed, Schema1Manifest):
-        v1 = parsed.history[0] if parsed.history else {}
-        return ImageSummary(
-            **base,
-            kind="schema1",
-            size=None,
-            created=parse_timestamp(v1.get("created")),
-            platforms=(f"{v1.get('os', 'linux')}/{parsed.architecture}",),
-        )
-    if not is_image(parsed):
-        return ImageSummary(**base, kind="artifact", size=parsed.size, created=None, platforms=())
+        return ImageSummary(**base, size=None, created=parsed.created, platforms=(parsed.platform,))
+    if not parsed.is_image:
+        return ImageSummary(**base, size=parsed.size, created=None, platforms=())
     config = image_config(registry=registry, repository=repository, manifest=parsed)
-    platform = "/".join(p for p in (config.os, config.architecture, config.variant) if p)
+    platform = config.platform
     return ImageSummary(
         **base,
-        kind="image",
         size=parsed.size,
         created=config.created,
         platforms=(platform,) if platform else (),

@@ -1,0 +1,32 @@
+"""What the transport and the auth flow share: a reply as read, and a URL's origin.
+
+A leaf module (no imports from this package), so neither side imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive
+    body: bytes
+    url: str  # after redirects
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, lowercase host and port (default filled in): RFC 6454 section 4.
+    https://www.rfc-editor.org/rfc/rfc6454#section-4
+    """
+    parts = urlsplit(url)
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or DEFAULT_PORTS.get(parts.scheme),
+    )
