@@ -70,16 +70,16 @@ def test_a_blank_password_keeps_the_stored_one(admin_client):
     assert (registry.username, registry.password) == ("bobby", "s3cret-pw")
 
 
-def test_moving_to_another_host_drops_the_stored_password(admin_client):
+# Another host, or the same host in clear text: the password would go where nobody meant.
+@pytest.mark.parametrize("url", ["https://attacker.example", "http://registry.example.com"])
+def test_moving_to_another_host_drops_the_stored_password(admin_client, url):
     registry = Registry.objects.create(
         name="main", url="https://registry.example.com", username="bob", password="s3cret-pw"
     )
-    response = admin_client.post(
-        change_url(registry), form_data(url="https://attacker.example"), follow=True
-    )
+    response = admin_client.post(change_url(registry), form_data(url=url), follow=True)
     assert "stored password was removed" in response.content.decode()
     registry.refresh_from_db()
-    assert registry.url == "https://attacker.example"
+    assert registry.url == url
     assert registry.password == ""
 
 

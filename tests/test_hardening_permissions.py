@@ -140,19 +140,6 @@ def test_it_shows_staff_only_the_activity_of_registries_they_may_see(client, out
         assert "open/app" in listing and "hush/app" not in listing, model
 
 
-def test_it_drops_the_stored_password_when_the_url_moves_from_https_to_http(admin_client):
-    registry = Registry.objects.create(
-        name="main", url="https://registry.example.com", username="bob", password="s3cret-pw"
-    )
-    response = admin_client.post(
-        change_url(registry), form_data(url="http://registry.example.com"), follow=True
-    )
-    assert "stored password was removed" in response.content.decode()
-    registry.refresh_from_db()
-    assert registry.url == "http://registry.example.com"
-    assert registry.password == ""
-
-
 def test_it_counts_look_alike_usernames_as_one_for_the_login_limit(
     client, settings, django_user_model
 ):
