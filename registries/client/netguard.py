@@ -1,19 +1,24 @@
 """SSRF guard: which network addresses the client may connect to.
 
-Checked twice: on the URL's host when it is an IP literal (before sending), and on the peer
-address of every new connection (after DNS, so rebinding cannot slip through). That covers
-the registry, token realms, ``Link`` targets and redirects alike.
+Checked before any packet leaves: the URL's host when it is an IP literal (before sending),
+and for every new connection each address its name resolves to, after which the socket
+connects to a checked address, with no second lookup (so DNS rebinding cannot slip
+through, and a refused address never sees a handshake: open and closed ports look alike).
+That covers the registry, token realms, ``Link`` targets and redirects alike.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from functools import cache
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -69,23 +74,51 @@ def check_host(host: str, *, deny_private: bool) -> None:
         raise DestinationRefused(literal)
 
 
-def _check_socket(sock: socket.socket, *, deny_private: bool) -> socket.socket:
-    address = sock.getpeername()[0]
-    if not is_allowed(address, deny_private=deny_private):
-        sock.close()
-        raise DestinationRefused(address)
-    return sock
+def _checked_addresses(host: str, port: int, *, deny_private: bool) -> list[str]:
+    """Every address `host` resolves to, refused as a whole when any of them is refused."""
+    family = allowed_gai_family()
+    infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
+        if not is_allowed(address, deny_private=deny_private):
+            raise DestinationRefused(address)
+    return addresses
+
+
+def _guarded_new_conn(
+    connection: HTTPConnection, connect: Callable[[], socket.socket], *, deny_private: bool
+) -> socket.socket:
+    """Resolve, check, then connect to a checked address (TLS and Host still use the name).
+
+    urllib3 connects to ``_dns_host``; pointing it at one checked address at a time while
+    its own ``_new_conn`` runs keeps urllib3's socket options, timeouts and error mapping.
+    """
+    name = connection._dns_host
+    try:
+        addresses = _checked_addresses(name, connection.port, deny_private=deny_private)
+    except socket.gaierror as exc:
+        raise NameResolutionError(connection.host, connection, exc) from exc
+    failure: Exception | None = None
+    for address in addresses:
+        connection._dns_host = address
+        try:
+            return connect()
+        except (NewConnectionError, ConnectTimeoutError) as exc:
+            failure = exc
+        finally:
+            connection._dns_host = name
+    raise failure or NewConnectionError(connection, f"{name} resolves to no address")
 
 
 @cache
 def _pool_classes(deny_private: bool) -> dict[str, type[HTTPConnectionPool]]:
     class GuardedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
-            return _check_socket(super()._new_conn(), deny_private=deny_private)
+            return _guarded_new_conn(self, super()._new_conn, deny_private=deny_private)
 
     class GuardedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> socket.socket:
-            return _check_socket(super()._new_conn(), deny_private=deny_private)
+            return _guarded_new_conn(self, super()._new_conn, deny_private=deny_private)
 
     class GuardedHTTPPool(HTTPConnectionPool):
         ConnectionCls = GuardedHTTPConnection
