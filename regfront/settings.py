@@ -41,8 +41,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks_db",
     "registries",
 ]
+
+# Background work (the inventory): Django's tasks framework on the database backend; run
+# `python manage.py db_worker` beside the web processes (README "Inventory and the worker").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "regfront.request_logging.RequestLogMiddleware",  # outermost: one log line per request
@@ -175,6 +180,12 @@ REGFRONT_SORT_BY_DATE_MAX = env.int("REGFRONT_SORT_BY_DATE_MAX", default=500)
 # Pushes and deletes reported by registries (the event webhook) are kept this many days;
 # 0 keeps them forever.
 REGFRONT_EVENT_RETENTION_DAYS = env.int("REGFRONT_EVENT_RETENTION_DAYS", default=90)
+# The inventory (registries/inventory/): an index older than this many seconds gets a sync
+# enqueued; every registry is synced in full every REGFRONT_SYNC_INTERVAL seconds.
+REGFRONT_INDEX_MAX_AGE = env.int("REGFRONT_INDEX_MAX_AGE", default=900)
+REGFRONT_SYNC_INTERVAL = env.int("REGFRONT_SYNC_INTERVAL", default=3600)
+if REGFRONT_INDEX_MAX_AGE < 1 or REGFRONT_SYNC_INTERVAL < 1:
+    fail("REGFRONT_INDEX_MAX_AGE and REGFRONT_SYNC_INTERVAL must be 1 or more (seconds).")
 
 # --- Production hardening / logging / metrics (README "Production", docs/deploy.md) -----
 # HTTPS: secure cookies, HSTS and a redirect to https. The probes stay reachable over plain

@@ -209,3 +209,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+
+# The inventory's index models live in their sub-package, under this app's label.
+from registries.inventory.models import (  # noqa: E402, F401
+    IndexedManifest,
+    IndexedRepository,
+    IndexedTag,
+    SyncRequest,
+    SyncState,
+)

@@ -1,0 +1,180 @@
+"""The sync service against real registries: the index matches, resyncs fetch nothing known,
+interrupted syncs resume, a registry failing mid-sync leaves the index as it was."""
+
+import pytest
+import requests
+
+from registries.client import errors
+from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag, SyncState
+from registries.inventory.services import registry_sync, repository_sync
+from registries.models import Registry
+from tests.support.images import push_artifact_with_subject, push_image, push_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def stocked(registry_factory):
+    """A registry of its own: `app` (4 tags, 3 digests), an index, an artifact, a namespace."""
+    reg = registry_factory(dataset="small")
+    index = push_index(reg, "team/multi", "v1", kind="oci")
+    push_image(reg, "team/one", "1.0", kind="oci", labels={"org.example.team": "one"})
+    push_artifact_with_subject(reg, "app", reg.dataset.image("app", "1.2.0"))
+    reg.index = index
+    return reg
+
+
+def index_of(row: Registry) -> dict[str, dict[str, str]]:
+    return {
+        repo.name: dict(repo.tags.values_list("name", "digest"))
+        for repo in IndexedRepository.objects.filter(registry=row)
+    }
+
+
+def registry_truth(reg) -> dict[str, dict[str, str]]:
+    """What the registry holds, asked with plain requests (not regfront's client)."""
+    accept = ", ".join(
+        [
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ]
+    )
+    truth = {}
+    for name in requests.get(f"{reg.url}/v2/_catalog", timeout=10).json()["repositories"]:
+        tags = requests.get(f"{reg.url}/v2/{name}/tags/list", timeout=10).json()["tags"] or []
+        truth[name] = {
+            tag: requests.head(
+                f"{reg.url}/v2/{name}/manifests/{tag}", headers={"Accept": accept}, timeout=10
+            ).headers["Docker-Content-Digest"]
+            for tag in tags
+        }
+    return {name: tags for name, tags in truth.items() if tags}
+
+
+def manifest_gets(seen) -> list:
+    return [
+        r for r in seen if r.method == "GET" and ("/manifests/" in r.path or "/blobs/" in r.path)
+    ]
+
+
+def test_a_full_sync_matches_the_registry(stocked, registry_row):
+    row = registry_row(stocked, name="stocked")
+    report = registry_sync(registry=row)
+    assert index_of(row) == registry_truth(stocked)
+    assert report.repositories == 3 and report.tags == 6
+    state = SyncState.objects.get(registry=row)
+    assert (state.state, state.repositories_done, state.repositories_total) == ("idle", 3, 3)
+    assert state.tags_done == 6 and state.duration is not None and not state.last_error
+
+    latest = IndexedManifest.objects.get(
+        registry=row, digest=stocked.dataset.digest("app", "latest")
+    )
+    image = stocked.dataset.image("app", "1.10.0")
+    assert latest.kind == "image"
+    assert latest.size == image.size
+    assert latest.config_digest == image.config_digest
+    assert [layer["digest"] for layer in latest.layers] == image.layer_digests
+    assert latest.platforms == ["linux/amd64"]
+    assert latest.labels["org.opencontainers.image.version"] == "1.10.0"
+    assert latest.created.isoformat() == "2024-02-20T08:15:00+00:00"
+    index = IndexedManifest.objects.get(registry=row, digest=stocked.index.digest)
+    assert index.kind == "index"
+    assert len(index.platforms) == len(stocked.index.children) > 1
+    assert index.size == sum(child.size for child in stocked.index.children)
+    children = IndexedManifest.objects.filter(
+        registry=row, digest__in=[c.digest for c in stocked.index.children]
+    )
+    assert {c.kind for c in children} == {"image"} and children.count() == len(index.platforms)
+    # Tags by digest: latest and 1.10.0 share one manifest.
+    assert set(IndexedTag.objects.filter(digest=latest.digest).values_list("name", flat=True)) == {
+        "latest",
+        "1.10.0",
+    }
+
+
+def test_a_resync_with_nothing_changed_fetches_no_manifest_or_config(
+    stocked, registry_row, registry_requests
+):
+    row = registry_row(stocked, name="stocked")
+    first = registry_sync(registry=row)
+    fetched = len(manifest_gets(registry_requests))
+    assert first.manifests_fetched >= 6 and fetched >= first.manifests_fetched
+    registry_requests.clear()
+    again = registry_sync(registry=row)
+    assert again.manifests_fetched == 0
+    assert manifest_gets(registry_requests) == []
+    heads = [r for r in registry_requests if r.method == "HEAD"]
+    assert len(heads) == again.tags == 6
+    assert index_of(row) == registry_truth(stocked)
+
+
+def test_vanished_tags_and_repositories_leave_the_index(registry_factory, registry_row):
+    reg = registry_factory()
+    keep = push_image(reg, "keep", "v1", seed="keep")
+    push_image(reg, "keep", "v2", seed="keep-v2")
+    gone = push_image(reg, "gone", "v1", seed="gone")
+    row = registry_row(reg, name="vanish")
+    registry_sync(registry=row)
+    assert index_of(row) == {"keep": {"v1": keep.digest, "v2": index_of(row)["keep"]["v2"]},
+                             "gone": {"v1": gone.digest}}  # fmt: skip
+    v2 = index_of(row)["keep"]["v2"]
+    requests.delete(f"{reg.url}/v2/keep/manifests/{v2}", timeout=10).raise_for_status()
+    requests.delete(f"{reg.url}/v2/gone/manifests/{gone.digest}", timeout=10).raise_for_status()
+    report = registry_sync(registry=row)
+    # distribution keeps listing a repository without tags: it has no tags, so no index row.
+    assert index_of(row) == {"keep": {"v1": keep.digest}}
+    assert report.removed_tags == 1 and report.removed_repositories == 1
+
+
+def test_an_interrupted_sync_resumes_without_redoing_finished_repositories(
+    stocked, registry_row, registry_requests
+):
+    row = registry_row(stocked, name="stocked")
+    # A run that started, synced `app`, and then died (the worker was killed).
+    state = SyncState.objects.create(registry=row, state="running")
+    repository_sync(registry=row, repository="app")
+    SyncState.objects.filter(pk=state.pk).update(
+        started=IndexedRepository.objects.get(registry=row, name="app").last_synced
+    )
+    registry_requests.clear()
+    report = registry_sync(registry=row)
+    assert report.skipped == 1 and report.repositories == 2
+    assert not [r for r in registry_requests if r.path.startswith("/v2/app/")]
+    assert index_of(row) == registry_truth(stocked)
+    # The next run is a new one: everything is synced again.
+    assert registry_sync(registry=row).repositories == 3
+
+
+def test_a_registry_failing_mid_sync_leaves_the_index_and_marks_the_sync_failed(
+    registry_factory, registry_row, registry_requests, settings
+):
+    settings.REGFRONT_MAX_CONCURRENCY = 1
+    reg = registry_factory()
+    for name in ("a1", "a2", "a3"):
+        push_image(reg, name, "v1", seed=f"down-{name}")
+    row = registry_row(reg, name="downreg")
+    registry_sync(registry=row)
+    before = index_of(row)
+    for name in ("a1", "a2", "a3"):
+        push_image(reg, name, "v2", seed=f"down-{name}-v2")
+
+    def stop_after_a1(record) -> None:
+        if record.path.startswith("/v2/a1/manifests/") and record.method == "HEAD":
+            reg.stop()  # gone while the sync is in the middle of a1's tags
+
+    registry_requests.clear()
+    from registries.services.clients import add_observer, remove_observer
+
+    add_observer(stop_after_a1)
+    try:
+        with pytest.raises(errors.RegistryError) as failed:
+            registry_sync(registry=row)
+    finally:
+        remove_observer(stop_after_a1)
+    assert index_of(row) == before  # a1 not half-written, a2 and a3 untouched
+    state = SyncState.objects.get(registry=row)
+    assert state.state == "failed"
+    assert state.last_error == failed.value.user_message
+    assert state.finished is not None
