@@ -81,7 +81,8 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 @admin.register(RegistryEvent)
 class RegistryEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "registry", "action", "repository", "tag", "actor")
-    list_filter = ("action", "registry")
+    # RelatedOnly: the filter offers the registries of the (visible) events, not every row.
+    list_filter = ("action", ("registry", admin.RelatedOnlyFieldListFilter))
     search_fields = ("repository", "tag", "digest", "actor")
     date_hierarchy = "occurred_at"
 

@@ -156,3 +156,15 @@ def test_it_counts_look_alike_usernames_as_one_for_the_login_limit(
     assert statuses[3] == 429
     refused = client.post("/admin/login/", {"username": "alice", "password": "right-password-123"})
     assert refused.status_code == 429
+
+
+def test_it_names_no_hidden_registry_in_the_admin_event_filter(client, outsider, hidden):
+    public = Registry.objects.create(name="public", url="https://public.example.com")
+    for registry in (hidden, public):
+        RegistryEvent.objects.create(
+            registry=registry, event_id=f"e-{registry.name}", action="push",
+            repository="app", tag="v1", occurred_at=timezone.now(),
+        )  # fmt: skip
+    listing = client.get("/admin/registries/registryevent/").content.decode()
+    assert "public" in listing
+    assert "secret" not in listing  # not even as a choice of the registry filter
