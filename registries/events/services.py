@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from registries.client import errors
 from registries.events.envelope import ParsedEvent
+from registries.inventory.services import inventory_enqueue_repository
 from registries.models import Registry, RegistryEvent
 from registries.services.cache import repository_touch
 from registries.services.listings import catalog_forget, catalog_is_cached, catalog_list
@@ -49,7 +50,8 @@ def events_prune() -> int:
 
 
 def events_apply(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:
-    """Make the cached pages of every repository the events touched stale at once."""
+    """Make the cached pages of every repository the events touched stale at once, and
+    have the inventory re-read each of them in the background (one pending sync each)."""
     changed: dict[str, bool] = {}
     for event in events:
         changed[event.repository] = changed.get(event.repository, False) or (
@@ -57,6 +59,7 @@ def events_apply(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:
         )
     for repository, pushed in changed.items():
         repository_changed(registry=registry, repository=repository, pushed=pushed)
+        inventory_enqueue_repository(registry=registry, repository=repository)
 
 
 def latest_pushes(*, registry: Registry, repository: str, limit: int = 5) -> list[RegistryEvent]:

@@ -6,12 +6,13 @@ read from the index. Each repository is written in its own transaction: an inter
 sync resumes where it stopped, and a failing registry leaves untouched what it did not reach.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registries.client import errors
@@ -23,7 +24,13 @@ from registries.client.models import (
     ParsedManifest,
     Schema1Manifest,
 )
-from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag, SyncState
+from registries.inventory.models import (
+    IndexedManifest,
+    IndexedRepository,
+    IndexedTag,
+    SyncRequest,
+    SyncState,
+)
 from registries.models import Registry
 from registries.pinned import pinned_repositories
 from registries.services.catalog import CATALOG_CLOSED_ERRORS
@@ -321,3 +328,77 @@ def _finish(state: SyncState, clock: datetime, *, error: str) -> timedelta:
 
 def registry_by_name(*, name: str) -> Registry | None:
     return Registry.objects.filter(name=name).first()
+
+
+# -- background syncs: one pending request per registry / repository -------------------------
+
+
+def _enqueue(*, registry: Registry, repository: str, run_after: datetime | None) -> SyncRequest:
+    """Enqueue a sync unless one is already pending that runs no later than wanted.
+
+    The stored SyncRequest is the deduplication key: its `key` travels with the task, and a
+    task whose key is no longer the stored one was superseded and does nothing. A request due
+    more than REGFRONT_INDEX_MAX_AGE ago never ran (worker down, task lost): it is replaced.
+    """
+    from registries.inventory import tasks  # tasks import this module
+
+    now = timezone.now()
+    due = max(run_after, now) if run_after else now
+    stale = now - timedelta(seconds=settings.REGFRONT_INDEX_MAX_AGE)
+    mine = {"registry": registry, "repository": repository}
+    with transaction.atomic():
+        pending = SyncRequest.objects.select_for_update().filter(**mine).first()
+        if pending is None:
+            try:
+                with transaction.atomic():  # another process may be creating the same row
+                    pending = SyncRequest.objects.create(
+                        **mine, key=uuid.uuid4().hex, due=due, enqueued_at=now
+                    )
+            except IntegrityError:
+                return SyncRequest.objects.select_for_update().get(**mine)
+        elif stale < pending.due <= due:
+            return pending  # deduplicated: that one runs soon enough
+        else:
+            pending.key, pending.due, pending.enqueued_at = uuid.uuid4().hex, due, now
+            pending.save(update_fields=["key", "due", "enqueued_at"])
+        task = tasks.sync_repository if repository else tasks.sync_registry
+        if due > now:
+            task = task.using(run_after=due)
+        kwargs = {"registry_id": registry.pk, "key": pending.key}
+        result = task.enqueue(**kwargs, **({"repository": repository} if repository else {}))
+        # An update, not save(): an immediate backend has already run (and claimed) it.
+        SyncRequest.objects.filter(pk=pending.pk, key=pending.key).update(task_id=str(result.id))
+        pending.task_id = str(result.id)
+    return pending
+
+
+def inventory_enqueue_registry(
+    *, registry: Registry, run_after: datetime | None = None
+) -> SyncRequest:
+    """A full sync of the registry in the background (deduplicated)."""
+    return _enqueue(registry=registry, repository="", run_after=run_after)
+
+
+def inventory_enqueue_repository(*, registry: Registry, repository: str) -> SyncRequest:
+    """A sync of one repository in the background (deduplicated), e.g. after a push."""
+    return _enqueue(registry=registry, repository=repository, run_after=None)
+
+
+def inventory_ensure_fresh(*, registry: Registry) -> SyncRequest | None:
+    """For pages: enqueue a full sync when the index is older than REGFRONT_INDEX_MAX_AGE."""
+    state = SyncState.objects.filter(registry=registry).first()
+    old = timezone.now() - timedelta(seconds=settings.REGFRONT_INDEX_MAX_AGE)
+    if state and state.state == SyncState.State.RUNNING:
+        return None
+    if state and state.finished and state.finished > old and state.state == "idle":
+        return None
+    return inventory_enqueue_registry(registry=registry)
+
+
+def inventory_claim(*, registry_id: int, repository: str, key: str) -> bool:
+    """A starting task takes its request off the table; False: it was superseded (or already
+    ran), so it does nothing. Changes reported from now on get a new request."""
+    deleted, _ = SyncRequest.objects.filter(
+        registry_id=registry_id, repository=repository, key=key
+    ).delete()
+    return deleted > 0
