@@ -168,3 +168,28 @@ def test_it_names_no_hidden_registry_in_the_admin_event_filter(client, outsider,
     listing = client.get("/admin/registries/registryevent/").content.decode()
     assert "public" in listing
     assert "secret" not in listing  # not even as a choice of the registry filter
+
+
+@pytest.mark.parametrize(
+    "url", ["http://registry.example.com", "https://registry.example.com:8443"]
+)
+def test_it_says_in_the_portal_why_a_new_origin_dropped_the_stored_password(client, persona, url):
+    """Same host, another scheme (or port): the password would go where nobody sent it."""
+    from django.contrib.messages import get_messages
+
+    registry = Registry.objects.create(
+        name="main", url="https://registry.example.com", username="bob", password="s3cret-pw"
+    )
+    persona("chris")
+    response = client.post(
+        "/manage/registries/main/edit/",
+        {"name": "main", "url": url, "username": "bob", "verify_tls": "on",
+         "version": registry.updated_at.isoformat()},
+    )  # fmt: skip
+    assert response.status_code == 302
+    registry.refresh_from_db()
+    assert (registry.url, registry.password) == (url, "")
+    warnings = [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
+    assert warnings == [
+        "The URL now points at another server or scheme, so the stored password was removed."
+    ]

@@ -216,6 +216,19 @@ def test_it_accepts_a_schema1_manifest_signed_as_distribution_signs_it():
     assert by_digest.raw == raw
 
 
+@responses.activate
+def test_it_reads_a_schema1_manifest_with_a_deeply_nested_header_as_unsigned():
+    """A `protected` header nested past Python's recursion limit was a RecursionError (a
+    500); now the header is just not believed, and the raw bytes must match the digest."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    honest = honestly_signed(schema1_payload())
+    protected = json.loads(honest)["signatures"][0]["protected"]
+    raw = honest.replace(protected.encode(), b64url(deep).encode())
+    assert digests.schema1_payload(raw) == raw
+    serve_schema1(responses, sha256(raw), raw)
+    assert RegistryClient(LEGACY).manifest("legacy/app", sha256(raw)).digest == sha256(raw)
+
+
 @pytest.mark.django_db
 def test_it_never_caches_a_forged_schema1_manifest_under_the_victims_digest(client):
     """The page of the victim's digest: an error while the forgery is served, the real
