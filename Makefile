@@ -27,7 +27,7 @@ run: $(VENV)/.installed-run $(DATA)/secret.key $(DATA)/encryption.key
 	  export REGFRONT_ENCRYPTION_KEYS_FILE=$(DATA)/encryption.key; fi; \
 	$(PY) manage.py migrate --no-input -v0 && \
 	{ [ -z "$${REGISTRY_NAME:-}" ] || $(PY) manage.py seed_registry; } && \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	scripts/run-dev $(PY)
 
 test: $(VENV)/.installed-dev
 	@scripts/test-prereqs

@@ -77,3 +77,18 @@ def test_the_exit_code_is_non_zero(closed_port_url, tmp_path):
     )
     assert done.returncode == 1
     assert "No registry named 'nope'" in done.stderr
+
+
+def test_enqueue_all_starts_every_registry_chain_once(small, registry_row, closed_port_url):
+    from registries.inventory.models import SyncRequest
+
+    registry_row(small, name="cmd")
+    Registry.objects.create(name="down", url=closed_port_url)
+    out = run("--all", "--enqueue")
+    assert "Sync of cmd pending" in out and "Sync of down pending" in out
+    run("--all", "--enqueue")  # at every worker start: deduplicated
+    assert SyncRequest.objects.filter(repository="").count() == 2
+    with pytest.raises(CommandError, match="name a registry or use --all"):
+        run("--enqueue")
+    with pytest.raises(CommandError, match="Name a registry"):
+        run()

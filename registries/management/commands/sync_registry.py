@@ -1,10 +1,17 @@
-"""`manage.py sync_registry NAME [--repository R]`: sync the inventory in the foreground."""
+"""`manage.py sync_registry NAME [--repository R]`: sync the inventory in the foreground.
+`manage.py sync_registry --all --enqueue`: a background full sync of every registry (what
+starts each registry's periodic chain; deduplicated, so running it at every start is fine)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository
-from registries.inventory.services import SyncReport, registry_sync, repository_sync
+from registries.inventory.services import (
+    SyncReport,
+    inventory_enqueue_registry,
+    registry_sync,
+    repository_sync,
+)
 from registries.models import Registry
 
 
@@ -12,10 +19,21 @@ class Command(BaseCommand):
     help = "Sync the inventory of one registry (or one of its repositories) now, in the foreground."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("name", help="The registry's name in regfront.")
+        parser.add_argument("name", nargs="?", help="The registry's name in regfront.")
         parser.add_argument("--repository", help="Sync only this repository, e.g. team/app.")
+        parser.add_argument("--all", action="store_true", help="Every registry (with --enqueue).")
+        parser.add_argument(
+            "--enqueue", action="store_true", help="Enqueue a background full sync instead."
+        )
 
-    def handle(self, *args, name: str, repository: str | None, **options) -> None:
+    def handle(
+        self, *args, name: str | None, repository: str | None, enqueue: bool, **options
+    ) -> None:
+        if enqueue:
+            self._enqueue(name=name, every=options["all"])
+            return
+        if not name:
+            raise CommandError("Name a registry (or use --all --enqueue).")
         registry = Registry.objects.filter(name=name).first()
         if registry is None:
             raise CommandError(f"No registry named {name!r}.")
@@ -30,6 +48,16 @@ class Command(BaseCommand):
         except errors.RegistryError as exc:
             raise CommandError(f"Sync of {name!r} failed: {exc.user_message}") from exc
         self.stdout.write(_summary(name, repository, report))
+
+    def _enqueue(self, *, name: str | None, every: bool) -> None:
+        if every == bool(name):
+            raise CommandError("With --enqueue, name a registry or use --all.")
+        registries = Registry.objects.all() if every else Registry.objects.filter(name=name)
+        if not every and not registries:
+            raise CommandError(f"No registry named {name!r}.")
+        for registry in registries:
+            pending = inventory_enqueue_registry(registry=registry)
+            self.stdout.write(f"Sync of {registry.name} pending (due {pending.due:%H:%M:%S}).")
 
 
 def _summary(name: str, repository: str | None, report: SyncReport) -> str:
