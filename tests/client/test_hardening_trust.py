@@ -5,7 +5,6 @@ cannot say how its own digest is computed, and the outbound guard refuses before
 """
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import re
@@ -18,13 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import responses
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from registries.client import digests, errors
 from registries.client.api import RegistryClient
 from registries.models import AuditRecord, Registry
+from tests.support.certs import self_signed as certificate
 
 BASE = "https://registry.test"
 ELSEWHERE = "https://elsewhere.test"
@@ -377,31 +374,7 @@ def test_it_connects_to_the_address_it_checked_without_a_second_lookup(fake_dns)
 
 def certificate_for(name: str, tmp_path) -> tuple[str, str]:
     """A self-signed certificate valid for the DNS name only (no IP address in it)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
+    return certificate(tmp_path, alt_name=x509.DNSName(name), common_name=name)
 
 
 def test_it_keeps_the_name_for_tls_when_it_connects_to_the_checked_address(tmp_path):
