@@ -16,11 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registries.client import errors
-from registries.client import media_types as mt
 from registries.client.api import RegistryClient
 from registries.client.models import (
     Descriptor,
     ImageIndex,
+    ImageManifest,
     ParsedManifest,
     Schema1Manifest,
 )
@@ -37,8 +37,6 @@ from registries.services.catalog import CATALOG_CLOSED_ERRORS
 from registries.services.clients import client_for, fan_out
 
 Kind = IndexedManifest.Kind
-# BuildKit's attestation manifests in an index (docs.docker.com/build/metadata/attestations/).
-REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"
 # Signatures: cosign's simple signing payload, Notary v2's artifact type.
 SIGNATURE_TYPES = frozenset(
     {"application/vnd.dev.cosign.simplesigning.v1+json", "application/vnd.cncf.notary.signature"}
@@ -66,20 +64,11 @@ class SyncReport:
 # -- manifests into rows --------------------------------------------------------------------
 
 
-def _is_attestation(descriptor: Descriptor) -> bool:
-    platform = descriptor.platform
-    return descriptor.annotations.get(REFERENCE_TYPE_ANNOTATION) == "attestation-manifest" or (
-        platform is not None and (platform.os, platform.architecture) == ("unknown", "unknown")
-    )
-
-
 def _kind(parsed: ParsedManifest) -> str:
-    if isinstance(parsed, Schema1Manifest):
-        return Kind.SCHEMA1
-    if isinstance(parsed, ImageIndex):
-        return Kind.INDEX
-    if parsed.config.media_type in mt.IMAGE_CONFIG_TYPES:
-        return Kind.IMAGE
+    """The client's kind, with signatures told apart from other artifacts (attestations are
+    known only from the index that lists them)."""
+    if not isinstance(parsed, ImageManifest) or parsed.kind != "artifact":
+        return parsed.kind
     types = {parsed.artifact_type, parsed.config.media_type} | {d.media_type for d in parsed.layers}
     return Kind.SIGNATURE if types & SIGNATURE_TYPES else Kind.ARTIFACT
 
@@ -100,7 +89,8 @@ def _manifest_row(
     )
     children: list[Descriptor] = []
     if isinstance(parsed, Schema1Manifest):
-        row.platforms = [f"linux/{parsed.architecture}"] if parsed.architecture else []
+        row.platforms = [parsed.platform] if parsed.architecture else []
+        row.created = parsed.created
         row.layers = [{"digest": d, "size": None, "media_type": ""} for d in parsed.fs_layers]
         return row, children
     row.annotations = parsed.annotations
@@ -108,28 +98,22 @@ def _manifest_row(
     row.subject_digest = parsed.subject.digest if parsed.subject else ""
     if isinstance(parsed, ImageIndex):
         children = list(parsed.manifests)
-        row.image_children = [d.digest for d in children if not _is_attestation(d)]
+        row.image_children = [d.digest for d in children if not d.is_attestation]
         row.platforms = sorted(
-            {str(_platform(d)) for d in children if d.platform and not _is_attestation(d)}
+            {str(d.platform) for d in children if d.platform and not d.is_attestation}
         )
         return row, children
     row.config_digest = parsed.config.digest
-    row.size = parsed.config.size + sum(layer.size for layer in parsed.layers)
+    row.size = parsed.size
     row.layers = [
         {"digest": d.digest, "size": d.size, "media_type": d.media_type} for d in parsed.layers
     ]
-    if row.kind == Kind.IMAGE:
+    if parsed.is_image:
         config = client.config(repository, parsed.config)
         row.created = config.created
         row.labels = config.labels
-        platform = "/".join(p for p in (config.os, config.architecture, config.variant) if p)
-        row.platforms = [platform] if platform else []
+        row.platforms = [config.platform] if config.platform else []
     return row, children
-
-
-def _platform(descriptor: Descriptor) -> str:
-    p = descriptor.platform
-    return "/".join(x for x in (p.os, p.architecture, p.variant) if x) if p else ""
 
 
 def _fetch_missing(
@@ -161,7 +145,7 @@ def _fetch_missing(
                 row.kind = Kind.ATTESTATION
             rows.append(row)
             children.update({d.digest: d for d in kids})
-        attestations = {d for d, desc in children.items() if _is_attestation(desc)}
+        attestations = {d for d, desc in children.items() if desc.is_attestation}
         known = {row.digest for row in rows}
         wanted = set(children) - known
         wanted -= set(

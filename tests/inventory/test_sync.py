@@ -178,3 +178,41 @@ def test_a_registry_failing_mid_sync_leaves_the_index_and_marks_the_sync_failed(
     assert state.state == "failed"
     assert state.last_error == failed.value.user_message
     assert state.finished is not None
+
+
+def test_signatures_and_attestations_get_their_kind(registry_factory, registry_row):
+    from tests.support.images import tag_existing
+
+    reg = registry_factory()
+    image = push_image(reg, "signed", "v1", kind="oci", seed="signed")
+    signature = push_artifact_with_subject(
+        reg,
+        "signed",
+        image,
+        artifact_type="application/vnd.dev.cosign.artifact.sig.v1+json",
+        payload_type="application/vnd.dev.cosign.simplesigning.v1+json",
+    )
+    sbom = push_artifact_with_subject(reg, "signed", image)
+    sig_tag = f"sha256-{image.digest[7:]}.sig"
+    tag_existing(reg, "signed", sig_tag, signature.manifest_bytes, signature.media_type)
+    tag_existing(reg, "signed", "sbom", sbom.manifest_bytes, sbom.media_type)
+    multi = push_index(
+        reg,
+        "signed",
+        "multi",
+        kind="oci",
+        platforms=[("linux", "amd64", None), ("unknown", "unknown", None)],
+    )
+    row = registry_row(reg, name="signed")
+    registry_sync(registry=row)
+    kinds = dict(IndexedManifest.objects.filter(registry=row).values_list("digest", "kind"))
+    assert kinds[image.digest] == "image"
+    assert kinds[signature.digest] == "signature"
+    assert kinds[sbom.digest] == "artifact"
+    assert kinds[multi.digest] == "index"
+    assert kinds[multi.children[1].digest] == "attestation"
+    index = IndexedManifest.objects.get(registry=row, digest=multi.digest)
+    assert index.platforms == ["linux/amd64"] and index.size == multi.children[0].size
+    stored = IndexedManifest.objects.get(registry=row, digest=signature.digest)
+    assert stored.subject_digest == image.digest
+    assert stored.artifact_type == "application/vnd.dev.cosign.artifact.sig.v1+json"
