@@ -1,6 +1,7 @@
 """Background syncs: deduplicated enqueues, the periodic chain, and the webhook's pushes and
 deletes in the index after one run of django_tasks_db's real worker."""
 
+import signal
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_worker() -> None:
-    """One real worker run: every task that is due, then it exits."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    """One real worker run, in-process: every task that is due, then it exits. The worker
+    installs its own Ctrl-C handlers; pytest gets its own back afterwards."""
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+    saved = {number: signal.getsignal(number) for number in signals}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 def tags_of(row: Registry) -> dict[str, dict[str, str]]:
