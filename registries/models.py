@@ -211,7 +211,6 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
-
 # The inventory's index models live in their sub-package, under this app's label.
 from registries.inventory.models import (  # noqa: E402, F401
     IndexedManifest,
