@@ -1,5 +1,6 @@
 from django.urls import path
 
+from registries.inventory.views import SyncNowView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
 
@@ -26,6 +27,7 @@ urlpatterns = [
         manage.ManifestDeleteView.as_view(),
         name="manifest_delete",
     ),
+    path("manage/registries/<str:name>/sync/", SyncNowView.as_view(), name="registry_sync"),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
     # `repo@sha256:…`, with any number of `/` in repo.

@@ -368,6 +368,11 @@ def inventory_enqueue_repository(*, registry: Registry, repository: str) -> Sync
     return _enqueue(registry=registry, repository=repository, run_after=None)
 
 
+def inventory_status(*, registry: Registry) -> SyncState | None:
+    """The registry's sync state for pages (None: never synced)."""
+    return SyncState.objects.filter(registry=registry).first()
+
+
 def inventory_ensure_fresh(*, registry: Registry) -> SyncRequest | None:
     """For pages: enqueue a full sync when the index is older than REGFRONT_INDEX_MAX_AGE."""
     state = SyncState.objects.filter(registry=registry).first()

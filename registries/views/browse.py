@@ -30,6 +30,7 @@ from registries.client.reference import (
     repository_on,
 )
 from registries.events.services import latest_pushes
+from registries.inventory.services import inventory_ensure_fresh, inventory_status
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
 from registries.views.errors import invalid_reference_response, registry_error_response
@@ -100,7 +101,10 @@ class CatalogView(RegistryMixin, TemplateView):
         page = Paginator(repositories, settings.REGFRONT_REPOSITORIES_PER_PAGE).get_page(
             self.request.GET.get("page")
         )
+        # The index ages on its own: a page that finds it stale asks the worker for a sync.
+        inventory_ensure_fresh(registry=self.registry)
         return super().get_context_data(
+            sync=inventory_status(registry=self.registry),
             pinned=catalog.pinned,
             pinned_set=catalog.pinned_set,
             closed=catalog.closed,

@@ -1,0 +1,23 @@
+"""Inventory pages: *Sync now* on a registry (its state is shown on the catalog page)."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+
+from registries.inventory.services import inventory_enqueue_registry
+from registries.models import Registry
+
+
+class SyncNowView(PermissionRequiredMixin, View):
+    """POST only (CSRF): enqueue a full sync of the registry, deduplicated."""
+
+    http_method_names = ["post"]
+    permission_required = "registries.change_registry"
+
+    def post(self, request: HttpRequest, name: str) -> HttpResponse:
+        registry = get_object_or_404(Registry.objects.visible_to(request.user), name=name)
+        inventory_enqueue_registry(registry=registry)
+        messages.success(request, f"A sync of {registry.name} is queued; the worker runs it.")
+        return redirect("registries:catalog", registry.name)
