@@ -24,6 +24,7 @@ from registries.client.models import (
     ParsedManifest,
     Schema1Manifest,
 )
+from registries.client.reference import is_valid_tag
 from registries.inventory.models import (
     IndexedManifest,
     IndexedRepository,
@@ -32,9 +33,9 @@ from registries.inventory.models import (
     SyncState,
 )
 from registries.models import Registry
-from registries.pinned import pinned_repositories
-from registries.services.catalog import CATALOG_CLOSED_ERRORS
+from registries.services.catalog import catalog_names
 from registries.services.clients import client_for, fan_out
+from registries.services.listings import valid_names
 
 Kind = IndexedManifest.Kind
 # Signatures: cosign's simple signing payload, Notary v2's artifact type.
@@ -65,12 +66,13 @@ class SyncReport:
 
 
 def _kind(parsed: ParsedManifest) -> str:
-    """The client's kind, with signatures told apart from other artifacts (attestations are
-    known only from the index that lists them)."""
-    if not isinstance(parsed, ImageManifest) or parsed.kind != "artifact":
+    """The client's kind, with signatures told apart (attestations are known only from the
+    index that lists them). cosign's classic signatures (the `sha256-<hex>.sig` tags) carry
+    an image config, so their layers decide, not the client's image/artifact split."""
+    if not isinstance(parsed, ImageManifest):
         return parsed.kind
     types = {parsed.artifact_type, parsed.config.media_type} | {d.media_type for d in parsed.layers}
-    return Kind.SIGNATURE if types & SIGNATURE_TYPES else Kind.ARTIFACT
+    return Kind.SIGNATURE if types & SIGNATURE_TYPES else parsed.kind
 
 
 def _manifest_row(
@@ -197,7 +199,8 @@ def repository_sync(*, registry: Registry, repository: str) -> SyncReport:
     report = SyncReport()
     clock = timezone.now()
     try:
-        tags = client_for(registry).tags(repository)
+        # Names no reference can hold are dropped, as for the pages (listing boundary).
+        tags, _ = valid_names(client_for(registry).tags(repository), is_valid_tag)
     except errors.NotFound:
         tags = []
     digests = _tag_digests(registry=registry, repository=repository, tags=tags)
@@ -241,15 +244,10 @@ def repository_sync(*, registry: Registry, repository: str) -> SyncReport:
 
 
 def _repository_names(registry: Registry) -> tuple[list[str], bool]:
-    """Pinned names, then what the catalog lists; and whether the catalog answered (only
-    then may a repository missing from the list leave the index)."""
-    pinned = pinned_repositories(host=registry.host, text=registry.pinned_repositories)
-    try:
-        listed, complete = client_for(registry).catalog(), True
-    except CATALOG_CLOSED_ERRORS:
-        listed, complete = [], False
-    seen = set(pinned)
-    return pinned + [name for name in listed if name not in seen], complete
+    """Pinned names, then what the catalog lists, read fresh; and whether the catalog
+    answered (only then may a repository missing from the list leave the index)."""
+    catalog = catalog_names(registry=registry, refresh=True)
+    return catalog.names, catalog.closed is None
 
 
 def _resume_from(state: SyncState, now: datetime) -> datetime:

@@ -70,11 +70,11 @@ def catalog_page(
     return CatalogPage(**offered, closed=None, total=total, listing=listing, hidden=hidden)
 
 
-def catalog_names(*, registry: Registry, query: str = "") -> CatalogNames:
+def catalog_names(*, registry: Registry, query: str = "", refresh: bool = False) -> CatalogNames:
     pinned = _pinned(registry)
     pinned_set = frozenset(pinned)
     try:
-        listed, closed = catalog_list(registry=registry), None
+        listed, closed = catalog_list(registry=registry, refresh=refresh), None
     except CATALOG_CLOSED_ERRORS as exc:
         listed, closed = [], catalog_closed_message(exc)
     names = matching(pinned + [n for n in listed if n not in pinned_set], query)

@@ -216,3 +216,68 @@ def test_signatures_and_attestations_get_their_kind(registry_factory, registry_r
     stored = IndexedManifest.objects.get(registry=row, digest=signature.digest)
     assert stored.subject_digest == image.digest
     assert stored.artifact_type == "application/vnd.dev.cosign.artifact.sig.v1+json"
+
+
+def test_a_classic_cosign_signature_is_indexed_as_a_signature(registry_factory, registry_row):
+    """cosign's default format: an image config (with Go's zero time as `created`) and a
+    simple-signing layer, tagged `sha256-<hex>.sig`."""
+    from tests.support.images import OCI_CONFIG, OCI_MANIFEST, Blob, canonical_json, client_for
+    from tests.support.images import sha256_digest as digest_of
+
+    reg = registry_factory()
+    image = push_image(reg, "cosigned", "v1", kind="oci", seed="cosigned")
+    pusher = client_for(reg)
+    payload = Blob(
+        b'{"critical": {"image": {}}}', "application/vnd.dev.cosign.simplesigning.v1+json"
+    )
+    zero = "0001-01-01T00:00:00Z"
+    config = Blob(
+        canonical_json(
+            {"architecture": "", "os": "", "created": zero, "config": {},
+             "rootfs": {"type": "layers", "diff_ids": [payload.digest]}}
+        ),
+        OCI_CONFIG,
+    )  # fmt: skip
+    for blob in (config, payload):
+        pusher.ensure_blob("cosigned", blob)
+    manifest = canonical_json(
+        {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config.descriptor(),
+         "layers": [payload.descriptor()]}
+    )  # fmt: skip
+    sig_tag = f"sha256-{image.digest[7:]}.sig"
+    pusher.put_manifest("cosigned", sig_tag, manifest, OCI_MANIFEST)
+
+    row = registry_row(reg, name="cosigned")
+    registry_sync(registry=row)
+    stored = IndexedManifest.objects.get(registry=row, digest=digest_of(manifest))
+    assert stored.kind == "signature"
+    assert stored.created is None  # Go's zero time means unknown
+    assert IndexedManifest.objects.get(registry=row, digest=image.digest).kind == "image"
+
+
+def test_tags_the_grammar_refuses_are_left_out_of_the_index(db):
+    """distribution refuses such names; registries that accept them exist, so faked."""
+    import responses
+
+    from tests.support.endless_registry import ARTIFACT, ARTIFACT_DIGEST, OCI_MANIFEST
+
+    row = Registry.objects.create(name="lax", url="https://lax.test")
+    with responses.RequestsMock() as fake:
+        fake.get("https://lax.test/v2/_catalog?n=1000", json={"repositories": ["app"]})
+        fake.get(
+            "https://lax.test/v2/app/tags/list?n=1000",
+            json={"name": "app", "tags": ["v1", "<b>x</b>", "a" * 129]},
+        )
+        fake.head(
+            "https://lax.test/v2/app/manifests/v1",
+            headers={"Docker-Content-Digest": ARTIFACT_DIGEST},
+        )
+        fake.get(
+            f"https://lax.test/v2/app/manifests/{ARTIFACT_DIGEST}",
+            body=ARTIFACT,
+            content_type=OCI_MANIFEST,
+        )
+        report = registry_sync(registry=row)
+
+    assert report.tags == 1
+    assert dict(IndexedTag.objects.values_list("name", "digest")) == {"v1": ARTIFACT_DIGEST}
