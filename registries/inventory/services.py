@@ -371,15 +371,20 @@ def inventory_status(*, registry: Registry) -> SyncState | None:
     return SyncState.objects.filter(registry=registry).first()
 
 
-def inventory_ensure_fresh(*, registry: Registry) -> SyncRequest | None:
-    """For pages: enqueue a full sync when the index is older than REGFRONT_INDEX_MAX_AGE."""
-    state = SyncState.objects.filter(registry=registry).first()
+def index_is_fresh(state: SyncState | None) -> bool:
+    """A sync is running, or the last one succeeded within REGFRONT_INDEX_MAX_AGE."""
+    if state is None:
+        return False
+    if state.state == SyncState.State.RUNNING:
+        return True
     old = timezone.now() - timedelta(seconds=settings.REGFRONT_INDEX_MAX_AGE)
-    if state and state.state == SyncState.State.RUNNING:
-        return None
-    if state and state.finished and state.finished > old and state.state == "idle":
-        return None
-    return inventory_enqueue_registry(registry=registry)
+    return state.state == SyncState.State.IDLE and bool(state.finished and state.finished > old)
+
+
+def inventory_ensure_fresh(*, registry: Registry) -> SyncRequest | None:
+    """Enqueue a full sync when the index is stale."""
+    fresh = index_is_fresh(inventory_status(registry=registry))
+    return None if fresh else inventory_enqueue_registry(registry=registry)
 
 
 def inventory_claim(*, registry_id: int, repository: str, key: str) -> bool:

@@ -30,7 +30,11 @@ from registries.client.reference import (
     repository_on,
 )
 from registries.events.services import latest_pushes
-from registries.inventory.services import inventory_ensure_fresh, inventory_status
+from registries.inventory.services import (
+    index_is_fresh,
+    inventory_enqueue_registry,
+    inventory_status,
+)
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
 from registries.views.errors import invalid_reference_response, registry_error_response
@@ -102,9 +106,11 @@ class CatalogView(RegistryMixin, TemplateView):
             self.request.GET.get("page")
         )
         # The index ages on its own: a page that finds it stale asks the worker for a sync.
-        inventory_ensure_fresh(registry=self.registry)
+        sync = inventory_status(registry=self.registry)
+        if not index_is_fresh(sync):
+            inventory_enqueue_registry(registry=self.registry)
         return super().get_context_data(
-            sync=inventory_status(registry=self.registry),
+            sync=sync,
             pinned=catalog.pinned,
             pinned_set=catalog.pinned_set,
             closed=catalog.closed,
