@@ -216,6 +216,7 @@ from registries.inventory.models import (  # noqa: E402, F401
     IndexedManifest,
     IndexedRepository,
     IndexedTag,
+    SyncLease,
     SyncRequest,
     SyncState,
 )

@@ -139,3 +139,23 @@ class SyncRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry_id}:{self.repository or '*'} due {self.due:%H:%M:%S}"
+
+
+class SyncLease(models.Model):
+    """Who indexes a repository right now (repository "": a registry's full sync). Taken by
+    inserting the row or by taking over an expired one, so two workers never index the same
+    repository at once, on any database."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="sync_leases")
+    repository = models.CharField(max_length=REPOSITORY_MAX, blank=True)
+    holder = models.CharField(max_length=64)
+    expires = models.DateTimeField()
+
+    class Meta:
+        app_label = "registries"
+        constraints = [
+            models.UniqueConstraint(fields=["registry", "repository"], name="inventory_lease_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registry_id}:{self.repository or '*'} held by {self.holder}"
