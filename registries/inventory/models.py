@@ -74,6 +74,10 @@ class IndexedManifest(models.Model):
     platforms = models.JSONField(default=list, blank=True)
     config_digest = models.CharField(max_length=DIGEST_MAX, blank=True)
     layers = models.JSONField(default=list, blank=True, help_text="[{digest, size, media_type}]")
+    # Set by the sync for an index: search finds the index's tags from a platform's digest.
+    image_children = models.JSONField(
+        default=list, blank=True, help_text="An index's platform images: [digest]"
+    )
     subject_digest = models.CharField(max_length=DIGEST_MAX, blank=True)
     labels = models.JSONField(default=dict, blank=True)
     annotations = models.JSONField(default=dict, blank=True)
