@@ -13,7 +13,6 @@ from registries.client.models import (
     FetchedManifest,
     ImageIndex,
     ImageManifest,
-    Kind,
     Schema1Manifest,
 )
 from registries.client.reference import InvalidReference
@@ -40,7 +39,7 @@ class ImageSummary:
 
     digest: str
     media_type: str
-    kind: Kind
+    kind: str  # the client's Kind; the index's also tells signatures and attestations apart
     size: int | None
     created: datetime | None
     platforms: tuple[str, ...]

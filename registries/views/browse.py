@@ -14,7 +14,6 @@ from django.views.generic import TemplateView
 from registries import services
 from registries.browsing import (
     manifest_delete_url,
-    matching,
     namespace_crumbs,
     page_query,
     reference_url,
@@ -22,7 +21,6 @@ from registries.browsing import (
     repository_url,
 )
 from registries.client import errors
-from registries.client.pagination import ListingTooLong
 from registries.client.reference import (
     InvalidReference,
     parse_image_reference,
@@ -30,6 +28,8 @@ from registries.client.reference import (
     repository_on,
 )
 from registries.events.services import latest_pushes
+from registries.inventory.answers import tag_rows, tag_siblings, tag_table
+from registries.inventory.reads import catalog_tag_stats
 from registries.inventory.services import (
     index_is_fresh,
     inventory_enqueue_registry,
@@ -107,11 +107,17 @@ class CatalogView(RegistryMixin, TemplateView):
         )
         # The index ages on its own: a page that finds it stale asks the worker for a sync.
         sync = inventory_status(registry=self.registry)
-        if not index_is_fresh(sync):
+        index_fresh = index_is_fresh(sync)
+        if not index_fresh:
             inventory_enqueue_registry(registry=self.registry)
+        shown = list(page.object_list) + ([] if namespace else catalog.pinned)
+        stats = catalog_tag_stats(registry=self.registry, names=shown)
         return super().get_context_data(
             sync=sync,
-            pinned=catalog.pinned,
+            index_fresh=index_fresh,
+            indexed_stats=bool(stats),
+            repositories=[(name, stats.get(name)) for name in page.object_list],
+            pinned=[(name, stats.get(name)) for name in catalog.pinned],
             pinned_set=catalog.pinned_set,
             closed=catalog.closed,
             total=catalog.total,
@@ -127,56 +133,41 @@ class CatalogView(RegistryMixin, TemplateView):
 
 class RepositoryView(RegistryMixin, TemplateView):
     template_name = "registries/repository.html"
-    SORTS = ("natural", "newest")
 
     def get_context_data(self, **kwargs) -> dict:
         repository = self.kwargs["repository"]
-        tags = services.tag_list(
-            registry=self.registry, repository=repository, refresh=self.refresh
-        )
         query = self.request.GET.get("q", "").strip()
-        tags = matching(tags, query)
-        sort = self.request.GET.get("sort", "natural")
-        sort = sort if sort in self.SORTS else "natural"
-        sort_limited = sort == "newest" and len(tags) > settings.REGFRONT_SORT_BY_DATE_MAX
-        if sort == "newest" and not sort_limited:
-            summaries = services.tag_summaries(
-                registry=self.registry, repository=repository, tags=tags, refresh=self.refresh
-            )
-            # Newest first; tags without a created time (artifacts, errors) go last.
-            summaries.sort(key=created_timestamp, reverse=True)
-            page = Paginator(summaries, settings.REGFRONT_TAGS_PER_PAGE).get_page(
-                self.request.GET.get("page")
-            )
-            rows = list(page.object_list)
-        else:
-            page = Paginator(tags, settings.REGFRONT_TAGS_PER_PAGE).get_page(
-                self.request.GET.get("page")
-            )
-            rows = services.tag_summaries(
-                registry=self.registry,
-                repository=repository,
-                tags=list(page.object_list),
-                refresh=self.refresh,
-            )
+        table = tag_table(
+            registry=self.registry,
+            repository=repository,
+            query=query,
+            sort=self.request.GET.get("sort", "natural"),
+            refresh=self.refresh,
+        )
+        page = Paginator(table.tags, settings.REGFRONT_TAGS_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
+        rows = tag_rows(
+            registry=self.registry,
+            repository=repository,
+            table=table,
+            tags=list(page.object_list),
+            refresh=self.refresh,
+        )
         return super().get_context_data(
             latest_pushes=latest_pushes(registry=self.registry, repository=repository),
             rows=mark_shared_digests(rows),
             page=page,
             query=query,
-            sort=sort,
-            sort_limited=sort_limited,
+            sort=table.sort,
+            sort_limited=table.sort_limited,
             sort_max=settings.REGFRONT_SORT_BY_DATE_MAX,
-            tag_count=len(tags),
+            origin=table.origin,
+            tag_count=len(table.tags),
             hidden=services.tag_hidden_count(registry=self.registry, repository=repository),
             page_query=page_query(self.request),
             **kwargs,
         )
-
-
-def created_timestamp(summary: services.TagSummary) -> float:
-    created = summary.image.created if summary.image else None
-    return created.timestamp() if created else float("-inf")
 
 
 def mark_shared_digests(rows: list[services.TagSummary]) -> list[dict]:
@@ -210,12 +201,13 @@ class ManifestView(RegistryMixin, TemplateView):
         detail = services.manifest_detail(
             registry=self.registry, repository=repository, tag=tag, digest=digest
         )
-        siblings, siblings_complete = self.sibling_tags(repository, detail.digest)
+        siblings = tag_siblings(registry=self.registry, repository=repository, digest=detail.digest)
         host = self.registry.host
         return super().get_context_data(
             detail=detail,
-            siblings=[t for t in siblings if t != tag],
-            siblings_complete=siblings_complete,
+            siblings=[t for t in siblings.tags if t != tag],
+            siblings_complete=siblings.complete,
+            origin=siblings.origin,
             pull_by_tag=f"{host}/{repository}:{tag}" if tag else None,
             pull_by_digest=f"{host}/{repository}@{detail.digest}",
             fragment_ttl=settings.REGFRONT_CACHE_TTL,
@@ -226,18 +218,6 @@ class ManifestView(RegistryMixin, TemplateView):
             else None,
             **kwargs,
         )
-
-    def sibling_tags(self, repository: str, digest: str) -> tuple[list[str], bool]:
-        try:
-            tags = services.tag_list(registry=self.registry, repository=repository)
-        except errors.NotFound:
-            return [], True
-        except ListingTooLong:
-            return [], False  # the page still shows the manifest it was asked for
-        if len(tags) > settings.REGFRONT_SIBLING_TAGS_MAX:
-            return [], False
-        groups = services.tags_by_digest(registry=self.registry, repository=repository, tags=tags)
-        return groups.get(digest, []), True
 
 
 def reference_view(request: HttpRequest, name: str, reference: str) -> HttpResponse:
