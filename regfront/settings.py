@@ -186,6 +186,12 @@ REGFRONT_INDEX_MAX_AGE = env.int("REGFRONT_INDEX_MAX_AGE", default=900)
 REGFRONT_SYNC_INTERVAL = env.int("REGFRONT_SYNC_INTERVAL", default=3600)
 if REGFRONT_INDEX_MAX_AGE < 1 or REGFRONT_SYNC_INTERVAL < 1:
     fail("REGFRONT_INDEX_MAX_AGE and REGFRONT_SYNC_INTERVAL must be 1 or more (seconds).")
+# A worker indexing a repository holds its lease this many seconds past its last renewal;
+# renewals come between registry requests, so it must outlast the longest one (a killed
+# worker's repositories are free again after it).
+REGFRONT_SYNC_LEASE = env.int("REGFRONT_SYNC_LEASE", default=60)
+if max(REGFRONT_REQUEST_DEADLINE, REGFRONT_LISTING_DEADLINE) >= REGFRONT_SYNC_LEASE:
+    fail("REGFRONT_SYNC_LEASE must be longer than the request and listing deadlines.")
 
 # --- Production hardening / logging / metrics (README "Production", docs/deploy.md) -----
 # HTTPS: secure cookies, HSTS and a redirect to https. The probes stay reachable over plain

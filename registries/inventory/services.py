@@ -1,53 +1,44 @@
 """Keeping the index in step with a registry. Typed keyword-only services (HackSoft style).
 
-Tag lists and tag digests are read fresh from the registry every time (one HEAD per tag);
-manifests and configs are content addressed, so each digest is fetched once and then only
-read from the index. Each repository is written in its own transaction: an interrupted full
-sync resumes where it stopped, and a failing registry leaves untouched what it did not reach.
+Tag lists and tag digests are read fresh from the registry every time; manifests and configs
+are content addressed, so each digest is fetched once and then only read from the index
+(registries/inventory/crawl.py). Repositories are synced in batches, each written in one
+transaction (store.py) while this sync holds their leases (leases.py): an interrupted full
+sync resumes where it stopped, a failing registry leaves untouched what it did not reach, and
+two workers never index one repository at once.
 """
 
+import logging
+import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import batched
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from registries.client import errors
-from registries.client.api import RegistryClient
-from registries.client.models import (
-    Descriptor,
-    ImageIndex,
-    ImageManifest,
-    ParsedManifest,
-    Schema1Manifest,
-)
-from registries.client.reference import is_valid_tag
-from registries.inventory.models import (
-    IndexedManifest,
-    IndexedRepository,
-    IndexedTag,
-    SyncRequest,
-    SyncState,
-)
+from registries.inventory.crawl import registry_crawl
+from registries.inventory.leases import LeaseLost, Leases
+from registries.inventory.models import IndexedRepository, SyncRequest, SyncState
+from registries.inventory.store import index_known, index_write, repositories_remove
 from registries.models import Registry
 from registries.services.catalog import catalog_names
-from registries.services.clients import client_for, fan_out
-from registries.services.listings import valid_names
 
-Kind = IndexedManifest.Kind
-# Signatures: cosign's simple signing payload, Notary v2's artifact type.
-SIGNATURE_TYPES = frozenset(
-    {"application/vnd.dev.cosign.simplesigning.v1+json", "application/vnd.cncf.notary.signature"}
-)
+logger = logging.getLogger(__name__)
+# Repositories crawled together and written in one transaction: enough to keep every fan-out
+# slot busy, few enough that an interrupted run loses little.
+BATCH = 100
 
 
 @dataclass
 class SyncReport:
     repositories: int = 0  # synced now
     skipped: int = 0  # already synced earlier in this (resumed) run
+    held: int = 0  # being synced by another worker right then (it indexes them)
     removed_repositories: int = 0
     tags: int = 0
     removed_tags: int = 0
@@ -62,182 +53,43 @@ class SyncReport:
         self.manifests_fetched += other.manifests_fetched
 
 
-# -- manifests into rows --------------------------------------------------------------------
-
-
-def _kind(parsed: ParsedManifest) -> str:
-    """The client's kind, with signatures told apart (attestations are known only from the
-    index that lists them). cosign's classic signatures (the `sha256-<hex>.sig` tags) carry
-    an image config, so their layers decide, not the client's image/artifact split."""
-    if not isinstance(parsed, ImageManifest):
-        return parsed.kind
-    types = {parsed.artifact_type, parsed.config.media_type} | {d.media_type for d in parsed.layers}
-    return Kind.SIGNATURE if types & SIGNATURE_TYPES else parsed.kind
-
-
-def _manifest_row(
-    client: RegistryClient, *, registry: Registry, repository: str, digest: str
-) -> tuple[IndexedManifest, list[Descriptor]]:
-    """One manifest (and its config when it is an image) as a row, plus an index's children."""
-    fetched = client.manifest(repository, digest)
-    assert fetched is not None  # no If-None-Match was sent
-    parsed = fetched.parsed
-    row = IndexedManifest(
-        registry=registry,
-        digest=fetched.digest,
-        media_type=fetched.media_type[:255],
-        kind=_kind(parsed),
-        fetched_at=timezone.now(),
-    )
-    children: list[Descriptor] = []
-    if isinstance(parsed, Schema1Manifest):
-        row.platforms = [parsed.platform] if parsed.architecture else []
-        row.created = parsed.created
-        row.layers = [{"digest": d, "size": None, "media_type": ""} for d in parsed.fs_layers]
-        return row, children
-    row.annotations = parsed.annotations
-    row.artifact_type = (parsed.artifact_type or "")[:255]
-    row.subject_digest = parsed.subject.digest if parsed.subject else ""
-    if isinstance(parsed, ImageIndex):
-        children = list(parsed.manifests)
-        row.image_children = [d.digest for d in children if not d.is_attestation]
-        row.platforms = sorted(
-            {str(d.platform) for d in children if d.platform and not d.is_attestation}
-        )
-        return row, children
-    row.config_digest = parsed.config.digest
-    row.size = parsed.size
-    row.layers = [
-        {"digest": d.digest, "size": d.size, "media_type": d.media_type} for d in parsed.layers
-    ]
-    if parsed.is_image:
-        config = client.config(repository, parsed.config)
-        row.created = config.created
-        row.labels = config.labels
-        row.platforms = [config.platform] if config.platform else []
-    return row, children
-
-
-def _fetch_missing(
-    *, registry: Registry, repository: str, digests: Iterable[str]
-) -> list[IndexedManifest]:
-    """Rows for every digest the index lacks, an index's children included (two rounds, so
-    no fan-out ever waits on another one's slots)."""
-    client = client_for(registry)
-    rows: list[IndexedManifest] = []
-    wanted = set(digests)
-    wanted -= set(
-        IndexedManifest.objects.filter(registry=registry, digest__in=wanted).values_list(
-            "digest", flat=True
-        )
-    )
-    attestations: set[str] = set()
-    for _round in range(2):
-        if not wanted:
-            break
-        futures = fan_out(
-            registry,
-            lambda d: _manifest_row(client, registry=registry, repository=repository, digest=d),
-            sorted(wanted),
-        )
-        children: dict[str, Descriptor] = {}
-        for future in futures:
-            row, kids = future.result()
-            if row.digest in attestations:
-                row.kind = Kind.ATTESTATION
-            rows.append(row)
-            children.update({d.digest: d for d in kids})
-        attestations = {d for d, desc in children.items() if desc.is_attestation}
-        known = {row.digest for row in rows}
-        wanted = set(children) - known
-        wanted -= set(
-            IndexedManifest.objects.filter(registry=registry, digest__in=wanted).values_list(
-                "digest", flat=True
-            )
-        )
-    _index_totals(rows, registry=registry)
-    return rows
-
-
-def _index_totals(rows: list[IndexedManifest], *, registry: Registry) -> None:
-    """An index's size and created time come from its image children (rows or indexed)."""
-    wanted = {c for row in rows for c in getattr(row, "image_children", [])}
-    children = {row.digest: row for row in rows if row.digest in wanted}
-    children |= {
-        row.digest: row
-        for row in IndexedManifest.objects.filter(
-            registry=registry, digest__in=wanted - set(children)
-        ).only("digest", "size", "created")
-    }
-    for row in rows:
-        kids = [children[c] for c in getattr(row, "image_children", []) if c in children]
-        if kids:
-            row.size = sum(kid.size or 0 for kid in kids)
-            created = [kid.created for kid in kids if kid.created]
-            row.created = max(created) if created else None
-
-
 # -- repositories ---------------------------------------------------------------------------
 
 
-def _tag_digests(*, registry: Registry, repository: str, tags: list[str]) -> dict[str, str]:
-    """One HEAD per tag; a tag deleted between the listing and its HEAD is left out."""
-    client = client_for(registry)
-    futures = fan_out(registry, lambda tag: client.manifest_digest(repository, tag), tags)
-    digests: dict[str, str] = {}
-    for tag, future in zip(tags, futures, strict=True):
-        try:
-            digests[tag] = future.result()
-        except errors.NotFound:
-            continue
-    return digests
+def _sync_batch(*, registry: Registry, names: list[str], leases: Leases) -> SyncReport:
+    """Crawl and write repositories whose leases this sync holds."""
+    began, clock = time.time(), timezone.now()
+    known = index_known(registry=registry, names=names)
+    crawl = registry_crawl(registry=registry, names=names, known=known.tag_names(), leases=leases)
+    leases.renew(now=True)  # still ours (LeaseLost otherwise), and for the whole write
+    written = index_write(registry=registry, crawl=crawl, known=known)
+    ended = time.time()
+    for name in names:  # the record of who indexed what when (tests/inventory/test_workers.py)
+        logger.debug(
+            "repository indexed",
+            extra={"registry": registry.name, "repository": name, "holder": leases.holder,
+                   "began": began, "ended": ended},
+        )  # fmt: skip
+    return SyncReport(
+        repositories=written.repositories,
+        tags=written.tags,
+        removed_repositories=written.removed_repositories,
+        removed_tags=written.removed_tags,
+        manifests_fetched=len(crawl.rows),
+        duration=timezone.now() - clock,
+    )
 
 
 def repository_sync(*, registry: Registry, repository: str) -> SyncReport:
     """Bring one repository's tags (and the manifests they point at) into the index; a
-    repository the registry no longer has leaves the index."""
-    report = SyncReport()
-    clock = timezone.now()
+    repository the registry no longer has leaves the index. LeaseHeld: another sync is
+    indexing it right now."""
+    leases = Leases(registry)
+    leases.take_one(repository)
     try:
-        # Names no reference can hold are dropped, as for the pages (listing boundary).
-        tags, _ = valid_names(client_for(registry).tags(repository), is_valid_tag)
-    except errors.NotFound:
-        tags = []
-    digests = _tag_digests(registry=registry, repository=repository, tags=tags)
-    rows = _fetch_missing(registry=registry, repository=repository, digests=digests.values())
-    now = timezone.now()
-    with transaction.atomic():
-        IndexedManifest.objects.bulk_create(rows, ignore_conflicts=True)  # another worker won
-        if not digests:
-            _, by_model = IndexedRepository.objects.filter(
-                registry=registry, name=repository
-            ).delete()
-            report.removed_repositories = by_model.get(IndexedRepository._meta.label, 0)
-            return report
-        repo, _ = IndexedRepository.objects.get_or_create(
-            registry=registry,
-            name=repository,
-            defaults={"first_seen": now, "last_seen": now, "last_synced": now},
-        )
-        IndexedRepository.objects.filter(pk=repo.pk).update(last_seen=now, last_synced=now)
-        known = dict(repo.tags.values_list("name", "digest"))
-        gone = set(known) - set(digests)
-        report.removed_tags, _ = repo.tags.filter(name__in=gone).delete()
-        for name, digest in digests.items():
-            if name in known and known[name] != digest:
-                repo.tags.filter(name=name).update(digest=digest, last_seen=now)
-        repo.tags.filter(name__in=set(digests) & set(known)).update(last_seen=now)
-        IndexedTag.objects.bulk_create(
-            [
-                IndexedTag(repository=repo, name=n, digest=d, first_seen=now, last_seen=now)
-                for n, d in digests.items()
-                if n not in known
-            ],
-            ignore_conflicts=True,
-        )
-    report.repositories, report.tags, report.manifests_fetched = 1, len(digests), len(rows)
-    report.duration = timezone.now() - clock
-    return report
+        return _sync_batch(registry=registry, names=[repository], leases=leases)
+    finally:
+        leases.release()
 
 
 # -- registries -----------------------------------------------------------------------------
@@ -259,9 +111,25 @@ def _resume_from(state: SyncState, now: datetime) -> datetime:
     return now
 
 
+def _synced_since(registry: Registry, run_start: datetime) -> dict[str, int]:
+    """Repositories this run already synced, with their indexed tag counts."""
+    done = IndexedRepository.objects.filter(registry=registry, last_synced__gte=run_start)
+    return dict(done.annotate(n=Count("tags")).values_list("name", "n"))
+
+
 def registry_sync(*, registry: Registry) -> SyncReport:
-    """A full sync: every repository on offer, skipping those this run already synced.
-    On a registry error the state is failed (with the error's user_message) and it raises."""
+    """A full sync: every repository on offer, skipping those this run already synced and
+    those another sync holds. LeaseHeld: another full sync of the registry is running. On a
+    registry error the state is failed (with the error's user_message) and it raises."""
+    leases = Leases(registry)
+    leases.take_one("")
+    try:
+        return _full_sync(registry, leases)
+    finally:
+        leases.release()
+
+
+def _full_sync(registry: Registry, leases: Leases) -> SyncReport:
     now = timezone.now()
     state, _ = SyncState.objects.get_or_create(registry=registry)
     run_start = _resume_from(state, now)
@@ -270,29 +138,33 @@ def registry_sync(*, registry: Registry) -> SyncReport:
     state.save()
     report = SyncReport()
     clock = timezone.now()
+    progress = ["repositories_done", "tags_done", "tags_total"]
     try:
         names, complete = _repository_names(registry)
         state.repositories_total = len(names)
         state.save(update_fields=["repositories_total"])
-        done = dict(
-            IndexedRepository.objects.filter(
-                registry=registry, name__in=names, last_synced__gte=run_start
-            ).values_list("name", "pk")
-        )
-        for name in names:
-            if name in done:
-                report.skipped += 1
-            else:
-                report.add(repository_sync(registry=registry, repository=name))
-            state.repositories_done += 1
-            state.tags_done = state.tags_total = report.tags
-            state.save(update_fields=["repositories_done", "tags_done", "tags_total"])
+        synced = _synced_since(registry, run_start)
+        skipped = [name for name in names if name in synced]
+        report.skipped = len(skipped)
+        skipped_tags = sum(synced[name] for name in skipped)  # counted, as if synced now
+        state.repositories_done = len(skipped)
+        state.tags_done = state.tags_total = skipped_tags
+        state.save(update_fields=progress)
+        for batch in batched([name for name in names if name not in synced], BATCH):
+            mine = leases.take(batch)
+            report.held += len(batch) - len(mine)
+            if mine:
+                todo = [name for name in batch if name in mine]
+                report.add(_sync_batch(registry=registry, names=todo, leases=leases))
+                leases.release(mine)
+            state.repositories_done += len(batch)
+            state.tags_done = state.tags_total = skipped_tags + report.tags
+            state.save(update_fields=progress)
         if complete:
-            _, by_model = (
-                IndexedRepository.objects.filter(registry=registry).exclude(name__in=names).delete()
-            )
-            report.removed_repositories += by_model.get(IndexedRepository._meta.label, 0)
-    except errors.RegistryError as exc:
+            indexed = IndexedRepository.objects.filter(registry=registry)
+            gone = set(indexed.values_list("name", flat=True)) - set(names)
+            report.removed_repositories += repositories_remove(registry=registry, names=gone)
+    except (errors.RegistryError, LeaseLost) as exc:
         _finish(state, clock, error=exc.user_message)
         raise
     report.duration = _finish(state, clock, error="")
@@ -361,9 +233,11 @@ def inventory_enqueue_registry(
     return _enqueue(registry=registry, repository="", run_after=run_after)
 
 
-def inventory_enqueue_repository(*, registry: Registry, repository: str) -> SyncRequest:
+def inventory_enqueue_repository(
+    *, registry: Registry, repository: str, run_after: datetime | None = None
+) -> SyncRequest:
     """A sync of one repository in the background (deduplicated), e.g. after a push."""
-    return _enqueue(registry=registry, repository=repository, run_after=None)
+    return _enqueue(registry=registry, repository=repository, run_after=run_after)
 
 
 def inventory_status(*, registry: Registry) -> SyncState | None:

@@ -10,10 +10,12 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+from registries.inventory.leases import LeaseHeld
 from registries.inventory.services import (
     SyncReport,
     inventory_claim,
     inventory_enqueue_registry,
+    inventory_enqueue_repository,
     registry_sync,
     repository_sync,
 )
@@ -33,6 +35,8 @@ def sync_registry(*, registry_id: int, key: str) -> dict[str, Any]:
         return {"skipped": True}
     try:
         return _result(registry_sync(registry=registry))
+    except LeaseHeld:
+        return {"skipped": True, "held": True}  # the full sync running now covers this one
     finally:  # a failed sync is retried by the next one too
         later = timezone.now() + timedelta(seconds=settings.REGFRONT_SYNC_INTERVAL)
         inventory_enqueue_registry(registry=registry, run_after=later)
@@ -46,4 +50,12 @@ def sync_repository(*, registry_id: int, repository: str, key: str) -> dict[str,
         registry_id=registry_id, repository=repository, key=key
     ):
         return {"skipped": True}
-    return _result(repository_sync(registry=registry, repository=repository))
+    try:
+        return _result(repository_sync(registry=registry, repository=repository))
+    except LeaseHeld as held:
+        # The holder may have read the tag list before the change that enqueued this sync:
+        # run again when its lease ends, so that change is never lost.
+        inventory_enqueue_repository(
+            registry=registry, repository=repository, run_after=held.expires
+        )
+        return {"skipped": True, "held_until": held.expires.isoformat()}

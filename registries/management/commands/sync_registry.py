@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from registries.client import errors
 from registries.client.reference import InvalidReference, check_repository
+from registries.inventory.leases import LeaseHeld, LeaseLost
 from registries.inventory.services import (
     SyncReport,
     inventory_enqueue_registry,
@@ -45,8 +46,13 @@ class Command(BaseCommand):
                 report = registry_sync(registry=registry)
         except InvalidReference as exc:
             raise CommandError(f"Not a repository name: {exc}") from exc
-        except errors.RegistryError as exc:
+        except (errors.RegistryError, LeaseLost) as exc:
             raise CommandError(f"Sync of {name!r} failed: {exc.user_message}") from exc
+        except LeaseHeld as exc:
+            raise CommandError(
+                f"Another sync is indexing {exc.repository or name!r} now (its lease runs "
+                f"until {exc.expires:%H:%M:%S} UTC unless it is renewed); try again later."
+            ) from exc
         self.stdout.write(_summary(name, repository, report))
 
     def _enqueue(self, *, name: str | None, every: bool) -> None:
@@ -69,6 +75,8 @@ def _summary(name: str, repository: str | None, report: SyncReport) -> str:
     ]
     if report.skipped:
         parts.append(f"{report.skipped} repositories already synced in this run")
+    if report.held:
+        parts.append(f"{report.held} repositories left to the other syncs indexing them")
     if report.removed_repositories or report.removed_tags:
         parts.append(
             f"removed {report.removed_repositories} repositories and {report.removed_tags} tags"
