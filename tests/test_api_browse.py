@@ -4,6 +4,8 @@ document's schema."""
 import pytest
 from django.contrib.auth.models import Group
 
+from registries.inventory.models import IndexedRepository, SyncState
+from registries.inventory.services import registry_sync, repository_sync
 from registries.models import Registry
 from tests.api_support import refuse_catalog, schema_errors
 
@@ -49,6 +51,23 @@ def test_it_shows_one_registry_and_its_cached_repository_count(client, local):
     assert body["repository_count"] is None  # the catalog was never fetched
     client.get("/api/v1/registries/local/repositories")
     assert get_json(client, "/api/v1/registries/local", "Registry")["repository_count"] > 100
+
+
+def test_a_registry_says_where_its_repository_count_came_from(
+    client, registry_factory, registry_row
+):
+    row = registry_row(registry_factory(dataset="small"), name="small")
+    body = get_json(client, "/api/v1/registries/small", "Registry")
+    assert (body["source"], body["index_state"], body["indexed_at"]) == ("registry", "none", None)
+    registry_sync(registry=row)
+    body = get_json(client, "/api/v1/registries/small", "Registry")
+    assert (body["source"], body["index_state"], body["repository_count"]) == ("index", "fresh", 1)
+    assert body["indexed_at"] is not None
+    SyncState.objects.filter(registry=row).update(state="failed", last_error="Unreachable.")
+    listed = get_json(client, "/api/v1/registries", "RegistryList")["registries"]
+    assert [(r["name"], r["source"], r["index_state"]) for r in listed] == [
+        ("small", "index", "failed")
+    ]
 
 
 def test_group_limited_registries_are_absent_for_others(client, persona, local):
@@ -144,6 +163,7 @@ def test_a_closed_catalog_lists_the_pinned_repositories(client, registry_factory
 def test_it_lists_tags_with_digest_size_created_and_platforms(client, local, registry_open):
     body = get_json(client, "/api/v1/registries/local/repositories/app/tags", "TagList")
     assert (body["registry"], body["repository"], body["count"]) == ("local", "app", 4)
+    assert (body["source"], body["index_state"], body["indexed_at"]) == ("registry", "none", None)
     tags = {t["tag"]: t for t in body["tags"]}
     assert list(tags) == ["1.2.0", "1.9.3", "1.10.0", "latest"]  # natural order
     image = registry_open.dataset.image("app", "1.10.0")
@@ -158,6 +178,24 @@ def test_it_lists_tags_with_digest_size_created_and_platforms(client, local, reg
         "error": None,
     }
     assert tags["latest"]["digest"] == image.digest
+
+
+def test_an_indexed_repository_lists_its_tags_from_the_index(
+    client, local, registry_open, registry_requests
+):
+    repository_sync(registry=local, repository="app")
+    registry_requests.clear()
+    body = get_json(client, "/api/v1/registries/local/repositories/app/tags", "TagList")
+    assert (body["source"], body["index_state"]) == ("index", "fresh")
+    synced = IndexedRepository.objects.get(registry=local, name="app").last_synced
+    assert body["indexed_at"] == synced.isoformat()
+    tags = {t["tag"]: t for t in body["tags"]}
+    assert list(tags) == ["1.2.0", "1.9.3", "1.10.0", "latest"]
+    image = registry_open.dataset.image("app", "1.10.0")
+    assert tags["latest"] | {"tag": "1.10.0"} == tags["1.10.0"]
+    assert (tags["1.10.0"]["digest"], tags["1.10.0"]["size"]) == (image.digest, image.size)
+    assert tags["1.10.0"]["created"] == "2024-02-20T08:15:00+00:00"
+    assert [r for r in registry_requests if r.registry == "local"] == []
 
 
 def test_a_multi_arch_tag_lists_its_platforms(client, local):

@@ -63,6 +63,20 @@ DESCRIPTOR = {
     "annotations": STRING_MAP,
 }
 
+INDEX_ORIGIN = {
+    "source": {
+        "enum": ["index", "registry"],
+        "description": "Where the answer came from: regfront's index, or the registry, live "
+        "(not indexed yet).",
+    },
+    "indexed_at": _nullable(DATE_TIME) | {"description": "When the index last synced it."},
+    "index_state": {
+        "enum": ["none", "fresh", "stale", "running", "failed"],
+        "description": "`none`: not indexed; `stale`: older than REGFRONT_INDEX_MAX_AGE (a "
+        "sync is queued); `failed`: the last sync failed, so the index may be stale.",
+    },
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {"error": _object({"code": STRING, "message": STRING})},
@@ -83,6 +97,7 @@ SCHEMAS: dict[str, Any] = {
             "host": STRING,
             "status": _ref("Status"),
             "repository_count": _nullable({"type": "integer", "minimum": 0}),
+            **INDEX_ORIGIN,
             "repositories_url": URL_PATH,
             "web_url": URL_PATH,
         }
@@ -106,7 +121,9 @@ SCHEMAS: dict[str, Any] = {
             "tag": STRING,
             "digest": _nullable(STRING),
             "media_type": _nullable(STRING),
-            "kind": {"enum": ["image", "index", "artifact", "schema1", None]},
+            "kind": {
+                "enum": ["image", "index", "artifact", "schema1", "signature", "attestation", None]
+            },
             "size": _nullable({"type": "integer", "minimum": 0}),
             "created": _nullable(DATE_TIME),
             "platforms": STRING_LIST,
@@ -118,6 +135,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "registry": STRING,
             "repository": STRING,
+            **INDEX_ORIGIN,
             **PAGING,
             "tags": {"type": "array", "items": _ref("Tag")},
         }
@@ -301,7 +319,7 @@ PATHS = {
     "/registries/{registry}/repositories/{repository}/tags": _get(
         "listTags",
         "A repository's tags, naturally sorted (1.2 before 1.10), with digest, size, "
-        "created time and platforms.",
+        "created time and platforms: from the index once it has the repository, else live.",
         [REGISTRY_NAME, REPOSITORY, QUERY, PAGE, PER_PAGE],
         {"200": _ok("TagList", "One page of tags."), **REGISTRY_ERRORS},
     ),

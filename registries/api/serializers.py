@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from registries.client._json import aware_utc
 from registries.client.models import Descriptor, ImageConfig
+from registries.inventory.reads import IndexOrigin
 from registries.models import Registry
 from registries.services import ManifestDetail, RegistryStatus, TagSummary
 
@@ -26,14 +27,24 @@ def status_json(status: RegistryStatus) -> dict[str, Any]:
     }
 
 
+def origin_json(origin: IndexOrigin) -> dict[str, Any]:
+    """Where the answer came from (the index or the registry, live) and the index's age."""
+    return {
+        "source": origin.source,
+        "indexed_at": when(origin.indexed_at),
+        "index_state": origin.state,
+    }
+
+
 def registry_json(
-    registry: Registry, *, status: RegistryStatus, repository_count: int | None
+    registry: Registry, *, status: RegistryStatus, repository_count: int | None, origin: IndexOrigin
 ) -> dict[str, Any]:
     return {
         "name": registry.name,
         "host": registry.host,
         "status": status_json(status),
         "repository_count": repository_count,
+        **origin_json(origin),
         "repositories_url": reverse("api:repositories", args=[registry.name]),
         "web_url": reverse("registries:catalog", args=[registry.name]),
     }

@@ -18,7 +18,6 @@ from registries import services
 from registries.api import serializers
 from registries.api.auth import token_user
 from registries.api.openapi import openapi_document
-from registries.browsing import matching
 from registries.client import errors
 from registries.client.reference import (
     InvalidReference,
@@ -28,6 +27,8 @@ from registries.client.reference import (
     repository_on,
 )
 from registries.http import bearer_token
+from registries.inventory.answers import tag_rows, tag_table
+from registries.inventory.reads import SOURCE_INDEX, registry_indexes
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
 from registries.views.errors import error_kind, retry_after_headers
@@ -166,37 +167,35 @@ class OpenApiDocument(View):
         return JsonResponse(openapi_document(server_url=reverse("api:root").rstrip("/")))
 
 
+def registries_json(registries: list[Registry]) -> list[dict[str, Any]]:
+    """Live status; the repository count from the index once it has the registry, else from
+    the cached catalog (null when neither knows it)."""
+    statuses = services.registries_status(registries=registries)
+    indexes = registry_indexes(registries=registries)
+    bodies = []
+    for registry in registries:
+        index = indexes[registry.pk]
+        indexed = index.origin.source == SOURCE_INDEX
+        count = index.repositories if indexed else services.catalog_cached_size(registry=registry)
+        bodies.append(
+            serializers.registry_json(
+                registry, status=statuses[registry.pk], repository_count=count, origin=index.origin
+            )
+        )
+    return bodies
+
+
 class RegistriesApi(ApiView):
     def get(self, request: HttpRequest) -> JsonResponse:
         registries = list(Registry.objects.visible_to(request.user))
-        statuses = services.registries_status(registries=registries)
-        return JsonResponse(
-            {
-                "registries": [
-                    serializers.registry_json(
-                        registry,
-                        status=statuses[registry.pk],
-                        repository_count=services.catalog_cached_size(registry=registry),
-                    )
-                    for registry in registries
-                ]
-            }
-        )
+        return JsonResponse({"registries": registries_json(registries)})
 
 
 class RegistryApi(ApiView):
     talks_to_registry = False
 
     def get(self, request: HttpRequest, name: str) -> JsonResponse:
-        registry = self.registry(name)
-        statuses = services.registries_status(registries=[registry])
-        return JsonResponse(
-            serializers.registry_json(
-                registry,
-                status=statuses[registry.pk],
-                repository_count=services.catalog_cached_size(registry=registry),
-            )
-        )
+        return JsonResponse(registries_json([self.registry(name)])[0])
 
 
 class RepositoriesApi(ApiView):
@@ -232,15 +231,14 @@ class TagsApi(ApiView):
     def get(self, request: HttpRequest, name: str, repository: str) -> JsonResponse:
         registry = self.registry(name)
         repository = _repository(registry, repository)
-        query = query_param(request)
-        tags = services.tag_list(registry=registry, repository=repository)
-        tags = matching(tags, query)
-        items, meta = paged(request, tags, default_per_page=settings.REGFRONT_TAGS_PER_PAGE)
-        summaries = services.tag_summaries(registry=registry, repository=repository, tags=items)
+        table = tag_table(registry=registry, repository=repository, query=query_param(request))
+        items, meta = paged(request, table.tags, default_per_page=settings.REGFRONT_TAGS_PER_PAGE)
+        summaries = tag_rows(registry=registry, repository=repository, table=table, tags=items)
         return JsonResponse(
             {
                 "registry": registry.name,
                 "repository": repository,
+                **serializers.origin_json(table.origin),
                 **meta,
                 "tags": [serializers.tag_json(summary) for summary in summaries],
             }

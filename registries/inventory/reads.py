@@ -66,22 +66,33 @@ def repository_origin(*, registry: Registry, repository: IndexedRepository | Non
     return _origin(inventory_status(registry=registry) if synced else None, synced=synced)
 
 
-def registry_origins(*, registries: list[Registry]) -> dict[int, IndexOrigin]:
+@dataclass(frozen=True)
+class RegistryIndex:
+    origin: IndexOrigin
+    repositories: int  # indexed repositories (0 when not indexed)
+
+
+def registry_indexes(*, registries: list[Registry]) -> dict[int, RegistryIndex]:
     """Per registry: its index as a whole (age: the newest repository sync), in two queries.
     A registry counts as indexed once a full sync has come to an end."""
     states = {s.registry_id: s for s in SyncState.objects.filter(registry__in=registries)}
-    newest = dict(
-        IndexedRepository.objects.filter(registry__in=registries, last_synced__isnull=False)
+    found = {
+        registry_id: (count, newest)
+        for registry_id, count, newest in IndexedRepository.objects.filter(
+            registry__in=registries, last_synced__isnull=False
+        )
         .values("registry")
-        .annotate(newest=Max("last_synced"))
-        .values_list("registry", "newest")
-    )
-    origins = {}
+        .annotate(count=Count("pk"), newest=Max("last_synced"))
+        .values_list("registry", "count", "newest")
+    }
+    indexes = {}
     for registry in registries:
         sync = states.get(registry.pk)
+        count, newest = found.get(registry.pk, (0, None))
         ended = sync is not None and sync.finished is not None
-        origins[registry.pk] = _origin(sync, synced=newest.get(registry.pk) if ended else None)
-    return origins
+        origin = _origin(sync, synced=newest if ended else None)
+        indexes[registry.pk] = RegistryIndex(origin, count if ended else 0)
+    return indexes
 
 
 def indexed_siblings(*, repository: IndexedRepository, digest: str) -> list[str]:
