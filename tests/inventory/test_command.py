@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from registries.inventory.models import IndexedRepository, SyncState
+from registries.inventory.models import IndexedRepository, SyncLease, SyncState
 from registries.models import Registry
 from tests.support.images import push_image
 
@@ -50,6 +50,27 @@ def test_an_unknown_registry_or_repository_name_is_a_clear_error(small, registry
         run("nope")
     with pytest.raises(CommandError, match="Not a repository name"):
         run("cmd", "--repository", "Not/Valid")
+
+
+def test_a_sync_another_worker_runs_is_a_clear_error_and_the_summary_counts_held_ones(
+    small, registry_row
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    row = registry_row(small, name="cmd")
+    expires = timezone.now() + timedelta(minutes=1)
+    held = SyncLease.objects.create(registry=row, repository="", holder="w2", expires=expires)
+    with pytest.raises(CommandError, match="Another sync is indexing 'cmd' now"):
+        run("cmd")
+    held.repository = "other"
+    held.save()
+    with pytest.raises(CommandError, match="Another sync is indexing 'other' now"):
+        run("cmd", "--repository", "other")
+    out = run("cmd")
+    assert "1 repositories synced, 2 tags" in out
+    assert "1 repositories left to the other syncs indexing them" in out
 
 
 def test_a_registry_error_fails_with_its_message(closed_port_url):

@@ -1,11 +1,22 @@
 """The sync service against real registries: the index matches, resyncs fetch nothing known,
 interrupted syncs resume, a registry failing mid-sync leaves the index as it was."""
 
+from datetime import timedelta
+
 import pytest
 import requests
+from django.db import connection
+from django.utils import timezone
 
 from registries.client import errors
-from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag, SyncState
+from registries.inventory.leases import LeaseHeld, LeaseLost
+from registries.inventory.models import (
+    IndexedManifest,
+    IndexedRepository,
+    IndexedTag,
+    SyncLease,
+    SyncState,
+)
 from registries.inventory.services import registry_sync, repository_sync
 from registries.models import Registry
 from tests.support.images import push_artifact_with_subject, push_image, push_index
@@ -101,6 +112,8 @@ def test_a_resync_with_nothing_changed_fetches_no_manifest_or_config(
     first = registry_sync(registry=row)
     fetched = len(manifest_gets(registry_requests))
     assert first.manifests_fetched >= 6 and fetched >= first.manifests_fetched
+    # Tags new to the index are read with one GET each (it carries the digest): no HEAD.
+    assert not [r for r in registry_requests if r.method == "HEAD"]
     registry_requests.clear()
     again = registry_sync(registry=row)
     assert again.manifests_fetched == 0
@@ -143,6 +156,9 @@ def test_an_interrupted_sync_resumes_without_redoing_finished_repositories(
     assert report.skipped == 1 and report.repositories == 2
     assert not [r for r in registry_requests if r.path.startswith("/v2/app/")]
     assert index_of(row) == registry_truth(stocked)
+    # The progress counts the skipped repository's tags too (4 of app's, 2 others).
+    state.refresh_from_db()
+    assert (state.repositories_done, state.tags_done, state.tags_total) == (3, 6, 6)
     # The next run is a new one: everything is synced again.
     assert registry_sync(registry=row).repositories == 3
 
@@ -278,3 +294,73 @@ def test_tags_the_grammar_refuses_are_left_out_of_the_index(db):
 
     assert report.tags == 1
     assert dict(IndexedTag.objects.values_list("name", "digest")) == {"v1": ARTIFACT_DIGEST}
+
+
+# -- leases: one sync per repository at a time ----------------------------------------------
+
+
+def lease(row: Registry, repository: str, *, seconds: float) -> SyncLease:
+    expires = timezone.now() + timedelta(seconds=seconds)
+    return SyncLease.objects.create(
+        registry=row, repository=repository, holder="other-worker", expires=expires
+    )
+
+
+def test_a_full_sync_leaves_a_repository_another_sync_holds_to_it(stocked, registry_row):
+    row = registry_row(stocked, name="stocked")
+    theirs = lease(row, "app", seconds=60)
+    report = registry_sync(registry=row)
+    assert report.held == 1 and report.repositories == 2
+    assert set(index_of(row)) == {"team/multi", "team/one"}
+    assert list(SyncLease.objects.all()) == [theirs]  # its own leases released, theirs kept
+
+
+def test_a_repository_sync_refuses_while_another_holds_it(stocked, registry_row):
+    row = registry_row(stocked, name="stocked")
+    theirs = lease(row, "app", seconds=60)
+    with pytest.raises(LeaseHeld) as held:
+        repository_sync(registry=row, repository="app")
+    assert held.value.expires == theirs.expires
+    assert not IndexedRepository.objects.exists()
+
+
+def test_a_second_full_sync_of_a_registry_refuses_while_one_runs(stocked, registry_row):
+    row = registry_row(stocked, name="stocked")
+    lease(row, "", seconds=60)
+    with pytest.raises(LeaseHeld):
+        registry_sync(registry=row)
+    assert not SyncState.objects.exists() and not IndexedRepository.objects.exists()
+
+
+def test_an_expired_lease_is_taken_over(stocked, registry_row):
+    """Its holder died (a killed worker): its repositories are free again."""
+    row = registry_row(stocked, name="stocked")
+    lease(row, "app", seconds=-1)
+    assert repository_sync(registry=row, repository="app").tags == 4
+    assert not SyncLease.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_whose_lease_was_taken_over_writes_nothing(registry_factory, registry_row):
+    """A sync stalled past its lease, another took it over: the stalled one must not write
+    what it read (it may be older than what the new holder writes)."""
+    reg = registry_factory()
+    push_image(reg, "stalled", "v1", seed="stalled")
+    row = registry_row(reg, name="stalled")
+
+    def take_over(record) -> None:
+        if "/manifests/" in record.path:  # mid-crawl, on a pool thread
+            SyncLease.objects.filter(registry=row).update(holder="thief")
+            connection.close()  # this thread's own connection
+
+    from registries.services.clients import add_observer, remove_observer
+
+    add_observer(take_over)
+    try:
+        with pytest.raises(LeaseLost):
+            registry_sync(registry=row)
+    finally:
+        remove_observer(take_over)
+    assert not IndexedRepository.objects.exists()
+    state = SyncState.objects.get(registry=row)
+    assert state.state == "failed" and state.last_error == LeaseLost.user_message

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from registries.inventory.models import IndexedRepository, SyncRequest
+from registries.inventory.models import IndexedRepository, SyncLease, SyncRequest
 from registries.inventory.services import (
     inventory_enqueue_registry,
     inventory_enqueue_repository,
@@ -114,3 +114,31 @@ def test_a_push_and_a_delete_reported_by_webhook_are_indexed_after_one_worker_ru
     assert tags_of(row) == {"team/app": {"v2": v2.digest}}
     assert not SyncRequest.objects.exists()
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+
+
+def test_a_repository_sync_found_held_runs_again_when_the_lease_ends(
+    registry_factory, registry_row
+):
+    """A full sync may have read the tag list before the push that enqueued this sync: the
+    push is indexed after the holder's lease ends, not lost."""
+    reg = registry_factory()
+    image = push_image(reg, "team/app", "v1", seed="held")
+    row = registry_row(reg, name="held")
+    expires = timezone.now() + timedelta(minutes=1)
+    SyncLease.objects.create(registry=row, repository="team/app", holder="other", expires=expires)
+    inventory_enqueue_repository(registry=row, repository="team/app")
+    run_worker()
+    assert tags_of(row) == {}
+    assert DBTaskResult.objects.get(status="SUCCESSFUL").return_value == {
+        "skipped": True,
+        "held_until": expires.isoformat(),
+    }
+    retry = SyncRequest.objects.get(registry=row, repository="team/app")
+    assert retry.due == expires
+    assert DBTaskResult.objects.get(status="READY").run_after == expires
+
+    SyncLease.objects.all().delete()  # the holder finished
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())  # time passes
+    run_worker()
+    assert tags_of(row) == {"team/app": {"v1": image.digest}}
+    assert not SyncRequest.objects.exists()
