@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -112,3 +113,8 @@ def manifest_delete_url(
 ) -> str:
     suffix = f"@{digest}" if digest else f":{tag}"
     return reverse("registries:manifest_delete", args=[registry.name, f"{repository}{suffix}"])
+
+
+def search_url(query: str) -> str:
+    """`/search/?q=<query>`: where the jump box sends text that is no reference."""
+    return f"{reverse('registries:search')}?{urlencode({'q': query})}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registries.inventory.views import SyncNowView
+from registries.inventory.views import SearchView, SyncNowView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
 
@@ -9,6 +9,7 @@ app_name = "registries"
 urlpatterns = [
     path("", browse.RegistryListView.as_view(), name="home"),
     path("go", browse.JumpView.as_view(), name="jump"),
+    path("search/", SearchView.as_view(), name="search"),
     path("activity/", activity.ActivityView.as_view(), name="activity"),
     path("account/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
     path("manage/registries/add/", manage.RegistryFormView.as_view(), name="registry_add"),

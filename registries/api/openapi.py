@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from registries.client.reference import NAME_TOTAL_LENGTH_MAX
+from registries.inventory.search import QUERY_MAX_LENGTH, QUERY_MIN_LENGTH
 from registries.validators import NAME_MAX_LENGTH
 
 REPOSITORY_PATTERN = (
@@ -76,6 +77,21 @@ INDEX_ORIGIN = {
         "sync is queued); `failed`: the last sync failed, so the index may be stale.",
     },
 }
+
+SEARCH_TAG = {
+    "registry": STRING,
+    "repository": STRING,
+    "tag": STRING,
+    "digest": STRING,
+    "via": _nullable(STRING),
+    "web_url": URL_PATH,
+    "manifest_url": URL_PATH,
+}
+
+
+def _search_group(item: str) -> dict[str, Any]:
+    return _object({"hits": {"type": "array", "items": _ref(item)}, "more": {"type": "boolean"}})
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
@@ -189,6 +205,21 @@ SCHEMAS: dict[str, Any] = {
         "An index lists platforms; an image has layers and a config; null when not applicable.",
     ),
     "Root": _object({"registries_url": URL_PATH, "openapi_url": URL_PATH}),
+    "SearchRepository": _object(
+        {"registry": STRING, "repository": STRING, "web_url": URL_PATH, "tags_url": URL_PATH}
+    ),
+    "SearchTag": _object(SEARCH_TAG, "A tag; `via` is the platform image found in its index."),
+    "SearchLabel": _object(SEARCH_TAG | {"key": STRING, "value": STRING}),
+    "SearchResults": _object(
+        {
+            "query": STRING,
+            "repositories": _search_group("SearchRepository"),
+            "tags": _search_group("SearchTag"),
+            "digests": _search_group("SearchTag"),
+            "labels": _search_group("SearchLabel"),
+        },
+        "Each group holds at most `limit` hits; `more` says there were others.",
+    ),
 }
 
 
@@ -285,6 +316,31 @@ PER_PAGE = {
 }
 
 
+SEARCH_QUERY = {
+    "name": "q",
+    "in": "query",
+    "required": True,
+    # No NUL: no database text can hold one.
+    "schema": {
+        "type": "string",
+        "minLength": QUERY_MIN_LENGTH,
+        "maxLength": QUERY_MAX_LENGTH,
+        "pattern": "^[^\\u0000]*$",
+    },
+    "example": "app",
+    "description": "Part of a repository or tag name, a digest prefix (at least 7 hex digits, "
+    "`sha256:` optional; text starting `sha256:` must be one) or part of a label value; "
+    "any case.",
+}
+SEARCH_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    "description": "Hits per group.",
+}
+
+
 def _get(operation_id: str, summary: str, parameters: list, responses: dict) -> dict:
     return {
         "get": {
@@ -328,6 +384,17 @@ PATHS = {
         "What a tag or digest points at: manifest summary, platforms, layers and config.",
         [REGISTRY_NAME, REPOSITORY, REFERENCE],
         {"200": _ok("Manifest", "The manifest."), **REGISTRY_ERRORS},
+    ),
+    "/search": _get(
+        "search",
+        "Search the index of every registry visible to you: repositories and tags by name, "
+        "where a digest is (an index's tags too, for its platform images), label values.",
+        [SEARCH_QUERY, SEARCH_LIMIT],
+        {
+            "200": _ok("SearchResults", "The hits, grouped."),
+            "400": _error("A query too short, too long or a digest prefix under 7 digits."),
+            "401": UNAUTHENTICATED,
+        },
     ),
 }
 

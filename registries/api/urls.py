@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registries.api import views
+from registries.api import search, views
 
 app_name = "api"
 
@@ -20,5 +20,6 @@ urlpatterns = [
         views.repository_api,
         name="repository",
     ),
+    path("search", search.SearchApi.as_view(), name="search"),
     path("<path:path>", views.not_found),  # JSON, not the HTML 404 page
 ]

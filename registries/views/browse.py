@@ -19,6 +19,7 @@ from registries.browsing import (
     reference_url,
     registry_for_reference,
     repository_url,
+    search_url,
 )
 from registries.client import errors
 from registries.client.reference import (
@@ -241,7 +242,8 @@ def reference_view(request: HttpRequest, name: str, reference: str) -> HttpRespo
 
 
 class JumpView(TemplateView):
-    """The header's jump box: `host/repo:tag`, `repo@sha256:…` or a repository name."""
+    """The header's jump box: `host/repo:tag`, `repo@sha256:…` or a repository name; any
+    other text is a search."""
 
     template_name = "registries/jump.html"
 
@@ -249,12 +251,13 @@ class JumpView(TemplateView):
         text = request.GET.get("ref", "").strip()
         if not text:
             return redirect("registries:home")
+        # `sha256:<hex>` would parse as repository `sha256`, tag `<hex>`: people mean a digest.
+        if text.lower().startswith("sha256:"):
+            return redirect(search_url(text))
         try:
             reference = parse_image_reference(text)
-        except InvalidReference as exc:
-            return self.render_to_response(
-                self.get_context_data(text=text, error=str(exc)), status=400
-            )
+        except InvalidReference:
+            return redirect(search_url(text))
         registries = list(Registry.objects.visible_to(request.user))
         registry = registry_for_reference(
             registries, domain=reference.domain, current=request.GET.get("registry", "")

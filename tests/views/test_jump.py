@@ -50,9 +50,9 @@ def test_an_unknown_host_is_a_404(client, two_registries):
     assert client.get("/go", {"ref": "nowhere.example/app:v1"}).status_code == 404
 
 
-def test_an_invalid_reference_is_a_400_with_the_reason(client, two_registries):
+def test_text_that_is_no_reference_is_searched_for(client, two_registries):
     response = client.get("/go", {"ref": "<script>:x:y"})
-    assert response.status_code == 400
-    page = response.content.decode()
+    assert response["Location"] == "/search/?q=%3Cscript%3E%3Ax%3Ay"
+    page = client.get(response["Location"]).content.decode()
     assert "<script>:x" not in page
     assert "&lt;script&gt;" in page
