@@ -6,6 +6,7 @@ Docker registry API: https://distribution.github.io/distribution/spec/api/
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -16,6 +17,7 @@ from . import digests, errors
 from . import media_types as mt
 from ._json import loads
 from .auth import CATALOG_SCOPE, AuthMode, TokenCache, delete_scope, pull_scope
+from .blobs import BlobReader
 from .errors import NotFoundWhat
 from .models import (
     Descriptor,
@@ -229,6 +231,27 @@ class RegistryClient:
         )  # fmt: skip
         digests.verify(digest, reply.body, what="blob")
         return reply.body
+
+    def blob_stream(
+        self, repository: str, digest: str, *, max_bytes: int, seconds: float
+    ) -> BlobReader:
+        """A blob as a stream (close it), verified once read to the end; for layers.
+
+        ``seconds`` bounds the whole read, however slowly the registry trickles it.
+        """
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-blobs
+        repository, digest = check_repository(repository), parse_digest(digest)
+        deadline = time.monotonic() + seconds
+        reply = self._transport.send(
+            "GET", f"/v2/{repository}/blobs/{digest}", scopes=(pull_scope(repository),),
+            max_bytes=max_bytes, not_found="blob", until=deadline, stream=True,
+        )  # fmt: skip
+        reader = BlobReader(reply.stream, digest=digest, max_bytes=max_bytes, deadline=deadline)
+        length = reply.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > max_bytes:
+            reader.close()
+            raise errors.TooLarge("The blob is larger than regfront reads.")
+        return reader
 
     def config_blob(self, repository: str, descriptor_or_digest: Descriptor | str) -> bytes:
         """The image config blob as sent (verified), within the manifest size cap."""

@@ -126,11 +126,13 @@ class Transport:
         not_found: NotFoundWhat = "page",
         probe: bool = False,
         until: float | None = None,
+        stream: bool = False,
     ) -> Reply:
         """Send one logical request, authenticating as the registry asks; map errors.
 
         ``probe`` forgets what we knew about the registry's auth and starts anonymous.
         ``until`` (time.monotonic()) ends the request sooner, e.g. with a listing's deadline.
+        ``stream`` leaves a 200's body unread in ``Reply.stream``, which the caller closes.
         """
         url = urljoin(self.base_url + "/", path_or_url)
         deadline = time.monotonic() + self.limits.deadline
@@ -142,14 +144,18 @@ class Transport:
         # or redirect elsewhere.
         ours = origin(url) == origin(self.base_url)
         sent_auth = self.authorizer.known(scopes, deadline) if ours else {}
-        reply = self._exchange(method, url, {**(headers or {}), **sent_auth}, max_bytes, deadline)
+        reply = self._exchange(
+            method, url, {**(headers or {}), **sent_auth}, max_bytes, deadline, stream=stream
+        )
         if reply.status == 401 and ours and origin(reply.url) == origin(self.base_url):
             # https://distribution.github.io/distribution/spec/auth/token/#how-to-authenticate
             challenge_header = reply.headers.get("WWW-Authenticate", "")
             new_auth = self.authorizer.after_401(challenge_header, scopes, deadline, sent=sent_auth)
             if new_auth:
                 retry_headers = {**(headers or {}), **new_auth}
-                reply = self._exchange(method, url, retry_headers, max_bytes, deadline)
+                reply = self._exchange(
+                    method, url, retry_headers, max_bytes, deadline, stream=stream
+                )
             if reply.status == 401:
                 raise unauthorized_error(
                     reply.headers, reply.body, anonymous=self.authorizer.anonymous
@@ -164,12 +170,19 @@ class Transport:
         return self._exchange("GET", url, headers, self.limits.max_token_bytes, deadline)
 
     def _exchange(
-        self, method: str, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        max_bytes: int,
+        deadline: float,
+        *,
+        stream: bool = False,
     ) -> Reply:
         """Send, following redirects of reads by hand; drop Authorization across origins."""
         headers = dict(headers)
         for _ in range(self.limits.max_redirects + 1):
-            reply = self._hop(method, url, headers, max_bytes, deadline)
+            reply = self._hop(method, url, headers, max_bytes, deadline, stream=stream)
             location = reply.headers.get("Location")
             if reply.status not in REDIRECT_STATUSES or not location:
                 return reply
@@ -188,7 +201,14 @@ class Transport:
         raise errors.BadResponse("The registry redirected too many times.")
 
     def _hop(
-        self, method: str, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        max_bytes: int,
+        deadline: float,
+        *,
+        stream: bool = False,
     ) -> Reply:
         """Exactly one HTTP request: guard, timeouts, capped read, log, observer."""
         parts = urlsplit(url)
@@ -219,10 +239,13 @@ class Transport:
                 stream=True,
                 verify=self.verify,
             )
-            with response:
-                status = response.status_code
-                body = self._read(response, method, max_bytes, deadline)
-                reply = Reply(status, response.headers, body, url)
+            status = response.status_code
+            if stream and status == 200:
+                reply = Reply(status, response.headers, b"", url, stream=response)
+            else:
+                with response:
+                    body = self._read(response, method, max_bytes, deadline)
+                    reply = Reply(status, response.headers, body, url)
             outcome = _outcome(status)
             return reply
         except errors.RegistryError as exc:

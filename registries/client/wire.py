@@ -6,7 +6,8 @@ A leaf module (no imports from this package), so neither side imports the other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -18,6 +19,8 @@ class Reply:
     headers: Mapping[str, str]  # case-insensitive
     body: bytes
     url: str  # after redirects
+    # The open response of a streamed 200 (Transport.send(stream=True)); its body is unread.
+    stream: Any = field(default=None, repr=False, compare=False)
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
