@@ -1,4 +1,5 @@
-"""Search: an index's platform images on its row, and on PostgreSQL the indexes search uses.
+"""Search: an index's platform images on its row (rows of indexes from before are dropped, so
+the next sync fetches them again), and on PostgreSQL the indexes search uses.
 
 Trigram GIN indexes (pg_trgm) serve `icontains`, which Django writes as
 `UPPER(col::text) LIKE UPPER(%s)`, so they index that expression. Digest prefixes
@@ -17,6 +18,12 @@ PREFIX = [
     ("inventory_tag_digest_prefix", "registries_indexedtag", "digest"),
     ("inventory_manifest_digest_prefix", "registries_indexedmanifest", "digest"),
 ]
+
+
+def forget_indexes(apps, schema_editor) -> None:
+    # Index rows from before know no platform images; without their row the next sync
+    # fetches those manifests again (only those: images and the rest are complete).
+    apps.get_model("registries", "IndexedManifest").objects.filter(kind="index").delete()
 
 
 def create(apps, schema_editor) -> None:
@@ -55,5 +62,6 @@ class Migration(migrations.Migration):
                 blank=True, default=list, help_text="An index's platform images: [digest]"
             ),
         ),
+        migrations.RunPython(forget_indexes, migrations.RunPython.noop),
         migrations.RunPython(create, drop),
     ]

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from registries.api.auth import token_create
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
@@ -17,6 +18,7 @@ from registries.inventory.search import search_index
 from registries.inventory.services import registry_sync
 from registries.models import Registry
 from tests.api_support import schema_errors
+from tests.browser import PHONE, check_page, guard_third_party
 from tests.support.images import push_image, push_index
 
 pytestmark = pytest.mark.django_db
@@ -247,6 +249,25 @@ def test_the_jump_box_falls_back_to_search(client, indexed, dev):
     page = client.get(response["Location"]).content.decode()
     assert 'href="/registry/dev/team/app:1.0"' in page
     assert client.get("/go", {"ref": "ünïcode team"})["Location"].startswith("/search/?q=")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_on_a_phone_the_jump_box_finds_a_digest(browser, live_server, indexed, dev):
+    offenders: list[str] = []
+    page = browser.new_context(viewport=PHONE).new_page()
+    guard_third_party(page, offenders)
+    page.goto(live_server.url)
+    page.get_by_label("Go to an image reference, or search").fill(dev.index.children[1].digest[:19])
+    page.get_by_label("Go to an image reference, or search").press("Enter")
+    expect(page.get_by_role("heading", name="Where the digest is")).to_be_visible()
+    expect(page.get_by_role("link", name="team/multi:v1")).to_be_visible()
+    check_page(page, "search-digest")
+    page.get_by_label("Search every registry").fill("ab")
+    page.get_by_label("Search every registry").press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("Type at least 3 characters.")
+    check_page(page, "search-too-short")
+    assert offenders == []
 
 
 # --- the API ---------------------------------------------------------------------------------
