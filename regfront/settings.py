@@ -180,6 +180,16 @@ REGFRONT_SORT_BY_DATE_MAX = env.int("REGFRONT_SORT_BY_DATE_MAX", default=500)
 # Pushes and deletes reported by registries (the event webhook) are kept this many days;
 # 0 keeps them forever.
 REGFRONT_EVENT_RETENTION_DAYS = env.int("REGFRONT_EVENT_RETENTION_DAYS", default=90)
+# Files inside images (registries/contents/): what reading one layer may take. Layers up to
+# REGFRONT_LAYER_INLINE_BYTES (compressed) are listed while the page waits; bigger ones by
+# the worker. The unpacked cap stops gzip bombs.
+REGFRONT_MAX_LAYER_BYTES = env.int("REGFRONT_MAX_LAYER_BYTES", default=2 * 1024**3)
+REGFRONT_MAX_LAYER_UNPACKED_BYTES = env.int(
+    "REGFRONT_MAX_LAYER_UNPACKED_BYTES", default=16 * 1024**3
+)
+REGFRONT_MAX_LAYER_ENTRIES = env.int("REGFRONT_MAX_LAYER_ENTRIES", default=500_000)
+REGFRONT_LAYER_READ_SECONDS = env.float("REGFRONT_LAYER_READ_SECONDS", default=600.0)
+REGFRONT_LAYER_INLINE_BYTES = env.int("REGFRONT_LAYER_INLINE_BYTES", default=64 * 1024**2)
 # The inventory (registries/inventory/): an index older than this many seconds gets a sync
 # enqueued; every registry is synced in full every REGFRONT_SYNC_INTERVAL seconds.
 REGFRONT_INDEX_MAX_AGE = env.int("REGFRONT_INDEX_MAX_AGE", default=900)

@@ -211,6 +211,9 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+# Layer listings (files inside images) live in their sub-package, under this app's label.
+from registries.contents.models import LayerListing  # noqa: E402, F401
+
 # The inventory's index models live in their sub-package, under this app's label.
 from registries.inventory.models import (  # noqa: E402, F401
     IndexedManifest,

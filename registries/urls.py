@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
+from registries.contents.views import FilesView
 from registries.inventory.views import SearchView, SyncNowView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
@@ -30,6 +31,13 @@ urlpatterns = [
     ),
     path("manage/registries/<str:name>/sync/", SyncNowView.as_view(), name="registry_sync"),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
+    # `<repo>:<tag>/files/<path>` or `<repo>@<digest>/files/<path>`: tags and digests hold no
+    # `/`, so the first `/files/` after one ends the reference.
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/files/(?P<path>.*)$",
+        FilesView.as_view(),
+        name="files",
+    ),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
     # `repo@sha256:…`, with any number of `/` in repo.
     path("registry/<str:name>/<path:reference>", browse.reference_view, name="reference"),
