@@ -26,7 +26,7 @@ class LeaseHeld(Exception):
 
     def __init__(self, repository: str, expires: datetime) -> None:
         self.repository, self.expires = repository, expires
-        super().__init__(f"{repository or 'the full sync'} is being indexed until {expires}")
+        super().__init__(f"another sync holds {repository or 'the full sync'} until {expires}")
 
 
 class LeaseLost(Exception):
