@@ -97,8 +97,9 @@ def search_index(*, user, query: str, limit: int = 20) -> SearchResults:
     )
 
 
-def _group[T](hits: list[T], limit: int) -> Group[T]:
-    return Group(hits=hits[:limit], more=len(hits) > limit)
+def _group[T](hits: list[T], limit: int, *, capped: bool = False) -> Group[T]:
+    """The first `limit` hits; `capped`: the manifests they came from were cut short."""
+    return Group(hits=hits[:limit], more=len(hits) > limit or capped)
 
 
 def _repositories(visible: QuerySet, query: str, limit: int) -> Group[RepositoryHit]:
@@ -140,11 +141,14 @@ def _holders(manifests: list[tuple[int, str]], limit: int) -> list[TagHit]:
     in_an_index = Q()
     for registry_id, digest in wanted:
         in_an_index |= Q(registry_id=registry_id, image_children__icontains=digest)
+    indexes = (
+        IndexedManifest.objects.filter(in_an_index, kind=IndexedManifest.Kind.INDEX)
+        .order_by()
+        .values_list("registry_id", "digest", "image_children")
+    )
     via = {
         (registry_id, index): child
-        for registry_id, index, children in IndexedManifest.objects.filter(
-            in_an_index, kind=IndexedManifest.Kind.INDEX
-        ).values_list("registry_id", "digest", "image_children")
+        for registry_id, index, children in indexes
         for child in children
         if (registry_id, child) in wanted
     }
@@ -156,8 +160,9 @@ def _holders(manifests: list[tuple[int, str]], limit: int) -> list[TagHit]:
 
 def _digests(visible: QuerySet, prefix: str, limit: int) -> Group[TagHit]:
     manifests = IndexedManifest.objects.filter(registry__in=visible, digest__startswith=prefix)
-    found = list(manifests.values_list("registry_id", "digest")[:MANIFESTS_MAX])
-    return _group(_holders(found, limit), limit)
+    found = manifests.order_by("registry_id", "digest").values_list("registry_id", "digest")
+    found = list(found[:MANIFESTS_MAX])
+    return _group(_holders(found, limit), limit, capped=len(found) == MANIFESTS_MAX)
 
 
 def _as_json_text(query: str) -> str:
@@ -168,7 +173,7 @@ def _as_json_text(query: str) -> str:
 
 def _labels(visible: QuerySet, query: str, limit: int) -> Group[LabelHit]:
     text = _as_json_text(query)
-    rows = (
+    rows = list(
         IndexedManifest.objects.filter(registry__in=visible)
         .filter(Q(labels__icontains=text) | Q(annotations__icontains=text))
         .order_by("registry_id", "digest")
@@ -185,9 +190,11 @@ def _labels(visible: QuerySet, query: str, limit: int) -> Group[LabelHit]:
         for registry_id, digest, labels, annotations in rows
     }
     matches = {manifest: pairs for manifest, pairs in matches.items() if pairs}
+    # A tag's own manifest, and the platform image of its index it was found through.
     hits = [
         LabelHit(holder=holder, key=key, value=value)
         for holder in _holders(list(matches), limit)
-        for key, value in matches[(holder.registry.pk, holder.via or holder.digest)]
+        for digest in (holder.digest, holder.via)
+        for key, value in matches.get((holder.registry.pk, digest), [])
     ]
-    return _group(hits, limit)
+    return _group(hits, limit, capped=len(rows) == MANIFESTS_MAX)

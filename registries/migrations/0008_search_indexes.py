@@ -13,6 +13,8 @@ TRIGRAM = [
     ("inventory_tag_name_trgm", "registries_indexedtag", "name"),
     ("inventory_manifest_labels_trgm", "registries_indexedmanifest", "labels"),
     ("inventory_manifest_annotations_trgm", "registries_indexedmanifest", "annotations"),
+    # "Which index lists this platform image?": a full digest is many trigrams, few rows.
+    ("inventory_manifest_children_trgm", "registries_indexedmanifest", "image_children"),
 ]
 PREFIX = [
     ("inventory_tag_digest_prefix", "registries_indexedtag", "digest"),

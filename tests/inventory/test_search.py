@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from registries.api.auth import token_create
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
-from registries.inventory.search import search_index
+from registries.inventory.search import MANIFESTS_MAX, search_index
 from registries.inventory.services import registry_sync
 from registries.models import Registry
 from tests.api_support import schema_errors
@@ -179,6 +179,24 @@ def test_each_group_is_limited_and_says_there_is_more(outsider):
     assert not search_index(user=outsider, query="many/", limit=3).repositories.more
 
 
+def test_a_label_on_more_manifests_than_are_read_says_there_is_more(outsider):
+    registry = Registry.objects.create(name="rows", url="https://rows.example")
+    now = timezone.now()
+    for i in range(MANIFESTS_MAX + 1):
+        digest = f"sha256:{i:064x}"
+        seed_rows(registry, {f"common/app{i}": ["v1"]}, digest=digest)
+        IndexedManifest.objects.create(
+            registry=registry,
+            digest=digest,
+            media_type="application/vnd.oci.image.manifest.v1+json",
+            kind="image",
+            labels={"org.example.team": "platform"},
+            fetched_at=now,
+        )
+    labels = search_index(user=outsider, query="platform", limit=100).labels
+    assert len(labels.hits) == MANIFESTS_MAX and labels.more
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -317,12 +335,16 @@ def test_the_api_limits_each_group(client, indexed):
 # --- PostgreSQL: the plan uses the trigram and prefix indexes -----------------------------
 
 
-SEED_ROWS = 5_000  # enough for PostgreSQL to prefer the indexes unprompted
+# Enough for PostgreSQL to prefer the indexes unprompted (below them a scan is cheaper):
+# a full digest is many trigrams, so the index lookup wants more manifests to pay off.
+SEED_ROWS = 5_000
+SEED_MANIFESTS = 50_000
 
 
 def seed_in_bulk(registry: Registry) -> None:
-    """SEED_ROWS repositories, one tag each, one labelled manifest each, written by the
-    database itself (generate_series): md5 names spread the trigrams as real names do."""
+    """SEED_ROWS repositories, one tag each, and SEED_MANIFESTS labelled manifests (every tenth an
+    index listing the one before), written by the database itself (generate_series): md5
+    names spread the trigrams as real names do."""
     tables = {
         m.__name__: m._meta.db_table for m in (IndexedRepository, IndexedTag, IndexedManifest)
     }
@@ -345,11 +367,14 @@ def seed_in_bulk(registry: Registry) -> None:
             f"""INSERT INTO {tables["IndexedManifest"]} (registry_id, digest, media_type, kind,
                 platforms, config_digest, layers, subject_digest, labels, annotations,
                 artifact_type, fetched_at, image_children)
-            SELECT %s, 'sha256:' || md5(i::text) || md5((-i)::text), 'x', 'image', '[]', '',
-                '[]', '', jsonb_build_object('org.example.build', md5((i * 7)::text)), '{{}}',
-                '', now(), '[]'
+            SELECT %s, 'sha256:' || md5(i::text) || md5((-i)::text), 'x',
+                CASE WHEN mod(i, 10) = 0 THEN 'index' ELSE 'image' END, '[]', '', '[]', '',
+                jsonb_build_object('org.example.build', md5((i * 7)::text)), '{{}}', '', now(),
+                CASE WHEN mod(i, 10) = 0
+                THEN jsonb_build_array('sha256:' || md5((i - 1)::text) || md5((1 - i)::text))
+                ELSE '[]' END
             FROM generate_series(1, %s) AS i""",
-            [registry.pk, SEED_ROWS],
+            [registry.pk, SEED_MANIFESTS],
         )
         for table in tables.values():
             cursor.execute(f"ANALYZE {table}")
@@ -368,6 +393,8 @@ def test_on_postgresql_the_search_uses_its_indexes(outsider):
     needle = IndexedRepository.objects.get(name__endswith=f"-{md5_hex(1234)}").name[-20:-12]
     with CaptureQueriesContext(connection) as queries:
         results = search_index(user=outsider, query=needle)
+        # A platform image's digest (manifest 9, listed by index 10): its index is looked up.
+        search_index(user=outsider, query=f"sha256:{md5_hex(9)[:12]}")
     assert [h.repository for h in results.repositories.hits] == [f"team34/svc-{md5_hex(1234)}"]
     plans = []
     with connection.cursor() as cursor:
@@ -381,6 +408,7 @@ def test_on_postgresql_the_search_uses_its_indexes(outsider):
         "inventory_tag_name_trgm",
         "inventory_manifest_labels_trgm",
         "inventory_manifest_digest_prefix",
+        "inventory_manifest_children_trgm",
     ):
         assert index in plan, plan
 
