@@ -75,7 +75,8 @@ def layer_listing(*, registry: Registry, repository: str, layer: Descriptor) -> 
     # Once handed to the worker, a layer is the worker's: no page waits on it again.
     if layer.size <= settings.REGFRONT_LAYER_INLINE_BYTES and listing.queued_at is None:
         seconds = min(settings.REGFRONT_LAYER_READ_SECONDS, settings.REGFRONT_PAGE_DEADLINE)
-        layer_read(listing_id=listing.pk, repository=repository, seconds=seconds, hand_off=True)
+        if layer_read(listing_id=listing.pk, repository=repository, seconds=seconds, hand_off=True):
+            return LayerListing.objects.defer("entries").get(pk=listing.pk)
     _enqueue(listing.pk, repository)
     return LayerListing.objects.defer("entries").get(pk=listing.pk)
 
@@ -212,7 +213,12 @@ def _enqueue(listing_id: int, repository: str) -> None:
 
     queued = (
         LayerListing.objects.filter(_claimable(), pk=listing_id)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=_stale()))
+        # Not queued yet, queued by a process that died, or failed (so its task is over).
+        .filter(
+            Q(queued_at__isnull=True)
+            | Q(queued_at__lt=_stale())
+            | Q(state=LayerListing.State.FAILED)
+        )
         .update(state=LayerListing.State.PENDING, started_at=None, queued_at=timezone.now())
     )
     if queued:

@@ -140,3 +140,26 @@ def push_layers(
         layer_sizes=[len(b.data) for b in blobs],
         config_size=len(config_blob.data),
     )
+
+
+def empty_files_tar(names: list[str]) -> bytes:
+    """A tar of empty files, fast enough for 200,000 of them: one ustar header per name from
+    a template (tarfile takes ~100 µs per header, this a few)."""
+    template = bytearray(tarfile.TarInfo("").tobuf(format=tarfile.USTAR_FORMAT))
+    template[148:156] = b" " * 8  # the checksum counts its own field as spaces
+    base = sum(template)
+    blocks = []
+    for name in names:
+        encoded = name.encode()
+        assert len(encoded) < 100, name
+        header = bytearray(template)
+        header[: len(encoded)] = encoded
+        header[148:156] = b"%06o\0 " % (base + sum(encoded))
+        blocks.append(bytes(header))
+    return b"".join(blocks) + b"\0" * (2 * tarfile.BLOCKSIZE)
+
+
+def many_entries_layer(count: int) -> bytes:
+    """Directories of 500 empty files each: a big layer with small directory pages."""
+    names = [f"many/d{i // 500:03d}/f{i % 500:03d}" for i in range(count)]
+    return gzip.compress(empty_files_tar(names), compresslevel=1, mtime=0)
