@@ -265,7 +265,12 @@ class Transport:
     def _read(
         self, response: requests.Response, method: str, max_bytes: int, deadline: float
     ) -> bytes:
-        if method == "HEAD" or response.status_code in REDIRECT_STATUSES:
+        if method == "HEAD":
+            # A HEAD has no body; reading it to its end returns the connection to the pool
+            # (closing an unread response closes the connection: one new one per HEAD).
+            response.content  # noqa: B018
+            return b""
+        if response.status_code in REDIRECT_STATUSES:
             return b""
         is_error = response.status_code >= 400
         cap = self.limits.max_error_bytes if is_error else max_bytes

@@ -1,5 +1,6 @@
 """RegistryClient against real distribution 2.8 registries (tests/support/fixtures.py)."""
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -235,3 +236,17 @@ def test_it_shares_one_client_across_threads_with_one_token_fetch(registry_token
         results = list(pool.map(lambda _: client.manifest(APP, "latest").digest, range(32)))
     assert set(results) == {registry_token.dataset.digest(APP, "latest")}
     assert len(server.requests) - before == 1
+
+
+def test_heads_reuse_one_connection(registry_open, caplog):
+    """A HEAD's empty body is read, so its connection goes back to the pool: closing it
+    unread drops the connection, and urllib3 reconnects for every HEAD (a resync sends one
+    per known tag)."""
+    client = client_for(registry_open)
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        digests = {client.manifest_digest(APP, "1.2.0") for _ in range(20)}
+    assert len(digests) == 1
+    connects = [
+        r.message for r in caplog.records if r.message.startswith(("Starting new", "Resetting"))
+    ]
+    assert len(connects) == 1, connects
