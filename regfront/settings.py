@@ -190,6 +190,8 @@ REGFRONT_MAX_LAYER_UNPACKED_BYTES = env.int(
 REGFRONT_MAX_LAYER_ENTRIES = env.int("REGFRONT_MAX_LAYER_ENTRIES", default=500_000)
 REGFRONT_LAYER_READ_SECONDS = env.float("REGFRONT_LAYER_READ_SECONDS", default=600.0)
 REGFRONT_LAYER_INLINE_BYTES = env.int("REGFRONT_LAYER_INLINE_BYTES", default=64 * 1024**2)
+# A file page shows (and types) at most this many of the file's first bytes.
+REGFRONT_FILE_PREVIEW_BYTES = env.int("REGFRONT_FILE_PREVIEW_BYTES", default=1024 * 1024)
 # The inventory (registries/inventory/): an index older than this many seconds gets a sync
 # enqueued; every registry is synced in full every REGFRONT_SYNC_INTERVAL seconds.
 REGFRONT_INDEX_MAX_AGE = env.int("REGFRONT_INDEX_MAX_AGE", default=900)

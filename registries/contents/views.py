@@ -1,29 +1,36 @@
 """The files inside an image: `/registry/<name>/<repo>:<tag>/files/<path>` (or `@<digest>`).
 
-A directory lists its entries, anything else shows its own; `?layer=<n>` shows what layer n
-added, changed and removed. An index asks which platform. Names in layers are hostile: the
-template escapes them like every registry string.
+A directory lists its entries, anything else shows its own; a file also its first bytes
+(text with line numbers, or its type), and `?download=1` streams it out of its layer as an
+attachment. `?layer=<n>` shows what layer n added, changed and removed. An index asks which
+platform. Names and contents in layers are hostile: the template escapes them like every
+registry string, and a download is never anything a browser renders.
 """
 
+import posixpath
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
 from registries import services
 from registries.browsing import page_query
 from registries.client.models import ImageManifest
 from registries.client.reference import InvalidReference, parse_repository_path, repository_on
+from registries.contents.file import FileUnreadable, file_download, file_preview
 from registries.contents.layers import safe_path
-from registries.contents.services import image_files
+from registries.contents.services import ImageFiles, image_files
 from registries.contents.tree import Node, Tree, mode_string
 from registries.views.browse import RegistryMixin
 from registries.views.errors import invalid_reference_response
 
 ENTRIES_PER_PAGE = 500
+DATA_KINDS = ("file", "hardlink")  # entries with data to show and download
 CHANGES_SHOWN = 1000  # per list on a layer's page; the counts are always whole
 
 
@@ -66,6 +73,34 @@ def crumbs(path: str) -> list[tuple[str, str]]:
     return [(part, "/".join(parts[: i + 1])) for i, part in enumerate(parts)]
 
 
+def numbered(text: str) -> str:
+    """The line numbers of ``text``, one per line, for the gutter beside it."""
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    return "\n".join(map(str, range(1, lines + 1)))
+
+
+def symlink_target(tree: Tree, path: str, link: str) -> str | None:
+    """The path a symlink leads to in the image, when the image has it."""
+    target = posixpath.normpath(posixpath.join("/", posixpath.dirname(path), link)).lstrip("/")
+    return target if target in tree.nodes else None
+
+
+def unreadable_response(request: HttpRequest, registry, error: FileUnreadable) -> HttpResponse:
+    timed_out = error.limit.endswith(("_SECONDS", "_DEADLINE"))
+    limit = f" (limit: {error.limit})" if error.limit else ""
+    return TemplateResponse(
+        request,
+        "registries/error.html",
+        {
+            "registry": registry,
+            "title": "The file cannot be read out of its layer",
+            "message": f"{error}{limit}",
+            "status": 504 if timed_out else 502,
+        },
+        status=504 if timed_out else 502,
+    )
+
+
 class FilesView(RegistryMixin, TemplateView):
     template_name = "registries/files.html"
 
@@ -86,11 +121,30 @@ class FilesView(RegistryMixin, TemplateView):
         )
         return super().dispatch(request, *args, **kwargs)
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.GET.get("download") == "1":
+            return self.download()
+        return super().get(request, *args, **kwargs)
+
+    def image(self) -> tuple[services.ManifestDetail, ImageFiles | None]:
+        """The manifest, and the files when it is an image (listing small layers now)."""
+        detail = services.manifest_detail(
+            registry=self.registry,
+            repository=self.kwargs["repository"],
+            tag=self.kwargs["tag"],
+            digest=self.kwargs["digest"],
+        )
+        parsed = detail.manifest.parsed
+        if detail.kind == "index" or not isinstance(parsed, ImageManifest) or not parsed.is_image:
+            return detail, None
+        files = image_files(
+            registry=self.registry, repository=self.kwargs["repository"], manifest=parsed
+        )
+        return detail, files
+
     def get_context_data(self, **kwargs) -> dict:
         repository, tag, path = self.kwargs["repository"], self.kwargs["tag"], self.kwargs["path"]
-        detail = services.manifest_detail(
-            registry=self.registry, repository=repository, tag=tag, digest=self.kwargs["digest"]
-        )
+        detail, files = self.image()
         context = super().get_context_data(
             detail=detail,
             tag=tag,
@@ -105,23 +159,66 @@ class FilesView(RegistryMixin, TemplateView):
                 if not row.attestation
             ]
             return context
-        parsed = detail.manifest.parsed
-        if not isinstance(parsed, ImageManifest) or not parsed.is_image:
+        if files is None:
             return context  # the template says an artifact has no files
-        files = image_files(registry=self.registry, repository=repository, manifest=parsed)
         context["files"] = files
         if files.tree is not None:
-            context |= self.tree_context(files.tree, path)
+            context |= self.tree_context(files, path)
         return context
 
-    def tree_context(self, tree: Tree, path: str) -> dict:
+    def download(self) -> HttpResponse:
+        path = self.kwargs["path"]
+        page = files_url(self.registry.name, self.kwargs["reference"], path)
+        _detail, files = self.image()
+        if files is None:
+            raise Http404("This is not an image: it has no files.")
+        if files.tree is None:
+            return redirect(page)  # the page says how the listing is going
+        node = files.tree.nodes.get(path)
+        if node is None or node.kind not in DATA_KINDS:
+            raise Http404("No such file in this image.")
+        try:
+            download = file_download(
+                registry=self.registry,
+                repository=self.kwargs["repository"],
+                files=files,
+                path=path,
+            )
+        except FileUnreadable as exc:
+            return unreadable_response(self.request, self.registry, exc)
+        # Whatever the file holds, the browser saves it: never rendered, never sniffed.
+        response = StreamingHttpResponse(download, content_type="application/octet-stream")
+        response["Content-Length"] = str(download.size)
+        response["Content-Disposition"] = content_disposition_header(True, path.rpartition("/")[2])
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def tree_context(self, files: ImageFiles, path: str) -> dict:
+        tree = files.tree
+        assert tree is not None
         layer = self.request.GET.get("layer", "")
         if layer:
             return {"layer_changes": self.layer_context(tree, layer)}
         node = tree.nodes.get(path)
         if node is None:
             raise Http404("No such path in this image.")
-        context = {"node": file_row(tree, path.rpartition("/")[2], path, node)}
+        row = file_row(tree, path.rpartition("/")[2], path, node)
+        context: dict = {"node": row}
+        if node.kind == "symlink":
+            context["link_target"] = symlink_target(tree, path, row.link)
+        if node.kind in DATA_KINDS:
+            preview = file_preview(
+                registry=self.registry,
+                repository=self.kwargs["repository"],
+                files=files,
+                path=path,
+            )
+            context["preview"] = preview
+            if preview.kind is not None and preview.kind.text:
+                context["gutter"] = numbered(preview.kind.text)
+            context["download_url"] = (
+                files_url(self.registry.name, self.kwargs["reference"], path) + "?download=1"
+            )
         if node.kind == "dir":
             rows = [file_row(tree, *item) for item in tree.listing(path)]
             context["page"] = Paginator(rows, ENTRIES_PER_PAGE).get_page(

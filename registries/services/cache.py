@@ -31,6 +31,7 @@ KINDS: dict[str, str | None] = {
     "config": None,
     "detail": None,
     "summary": None,
+    "file-preview": None,  # keyed by the layer digests below the file
     # What a registry can change (tags, catalog), under the repository's generation where
     # per repository.
     "catalog": "REGFRONT_CACHE_TTL",
