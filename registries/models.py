@@ -223,3 +223,6 @@ from registries.inventory.models import (  # noqa: E402, F401
     SyncRequest,
     SyncState,
 )
+
+# Public keys for verifying signatures live in their sub-package, under this app's label.
+from registries.supplychain.models import SigningKey  # noqa: E402, F401

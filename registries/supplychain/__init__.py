@@ -1,0 +1,1 @@
+"""Supply chain: an image's signatures, SBOMs and provenance, wherever they are attached."""
