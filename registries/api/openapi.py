@@ -223,6 +223,78 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+FILE_ENTRY = {
+    "name": STRING,
+    "path": {"type": "string", "description": "Inside the image, no leading `/`; `` is /."},
+    "kind": {"enum": ["file", "dir", "symlink", "hardlink", "other"]},
+    "size": _nullable({"type": "integer", "minimum": 0})
+    | {"description": "Files and hard links (their target's); null for the rest."},
+    "mode": _nullable({"type": "integer", "minimum": 0, "maximum": 0o7777})
+    | {
+        "description": "Permission bits (with setuid, setgid, sticky); null for a directory "
+        "only implied by the paths below it."
+    },
+    "permissions": _nullable(STRING) | {"description": "As `ls -l` shows them."},
+    "uid": _nullable({"type": "integer"}),
+    "gid": _nullable({"type": "integer"}),
+    "user": _nullable(STRING),
+    "group": _nullable(STRING),
+    "link": _nullable(STRING) | {"description": "A symlink's target, a hard link's path."},
+    "layer": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "The layer (from 1) that last changed it; 0 for the root.",
+    },
+    "web_url": URL_PATH,
+}
+FILE_LAYER = {
+    "number": {"type": "integer", "minimum": 1},
+    "digest": STRING,
+    "size": {"type": "integer", "minimum": 0},
+    "state": {"enum": ["pending", "listing", "ready", "failed"]},
+    "entry_count": _nullable({"type": "integer", "minimum": 0}),
+    "refused_count": _nullable({"type": "integer", "minimum": 0})
+    | {"description": "Entries left out: names pointing outside the image."},
+    "error": _nullable(STRING) | {"description": "Why it cannot be listed."},
+    "limit": _nullable(STRING) | {"description": "The setting that stopped it, if one did."},
+    "retried": {
+        "type": "boolean",
+        "description": "Failed because the registry did: tried again on the next request.",
+    },
+}
+SCHEMAS |= {
+    "FileEntry": _object(FILE_ENTRY),
+    "FileLayer": _object(FILE_LAYER, "A layer and how far its listing is."),
+    "FilePlatform": _object({"platform": STRING, "digest": STRING, "files_url": URL_PATH}),
+    "FileEntries": _object(
+        PAGING | {"items": {"type": "array", "items": _ref("FileEntry")}},
+        "One page of a directory's entries, by name.",
+    ),
+    "FileListing": _object(
+        {
+            "registry": STRING,
+            "repository": STRING,
+            "reference": STRING,
+            "digest": STRING,
+            "kind": {"enum": ["image", "index", "artifact", "schema1"]},
+            "path": STRING,
+            "platforms": {"type": "array", "items": _ref("FilePlatform")},
+            "state": {
+                "enum": ["pending", "listing", "ready", "failed", None],
+                "description": "All layers in one word (failed, else listing, else pending, "
+                "else ready); null for what is not an image.",
+            },
+            "layers": {"type": "array", "items": _ref("FileLayer")},
+            "entry": {"oneOf": [_ref("FileEntry"), {"type": "null"}]},
+            "entries": {"oneOf": [_ref("FileEntries"), {"type": "null"}]},
+            "web_url": URL_PATH,
+        },
+        "An image's merged filesystem at `path` once every layer is listed (`entry`, and "
+        "`entries` for a directory; null before); an index lists its platforms instead.",
+    ),
+}
+
+
 def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -316,6 +388,21 @@ PER_PAGE = {
 }
 
 
+FILES_REFERENCE = {
+    "name": "reference",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "pattern": REFERENCE_PATTERN},
+    "example": "latest",
+    "description": "A tag, or a digest (sha256:<64 hex>).",
+}
+FILES_PATH = {
+    "name": "path",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "default": ""},
+    "description": "A path inside the image (`usr/bin`); empty for the root.",
+}
 SEARCH_QUERY = {
     "name": "q",
     "in": "query",
@@ -384,6 +471,21 @@ PATHS = {
         "What a tag or digest points at: manifest summary, platforms, layers and config.",
         [REGISTRY_NAME, REPOSITORY, REFERENCE],
         {"200": _ok("Manifest", "The manifest."), **REGISTRY_ERRORS},
+    ),
+    "/registries/{registry}/repositories/{repository}/files": _get(
+        "listFiles",
+        "The files inside an image: its layers' listing states, the entry at `path` and, "
+        "for a directory, one page of its entries (listing small layers now, big ones in "
+        "the background).",
+        [REGISTRY_NAME, REPOSITORY, FILES_REFERENCE, FILES_PATH, PAGE, PER_PAGE],
+        {
+            "200": _ok("FileListing", "The image's files at `path`."),
+            **REGISTRY_ERRORS,
+            "404": _error(
+                "No such registry (or not visible to you), repository, tag, digest, path in "
+                "the image, or page."
+            ),
+        },
     ),
     "/search": _get(
         "search",

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from registries.api import search, views
+from registries.api import contents, search, views
 
 app_name = "api"
 
@@ -14,6 +14,12 @@ urlpatterns = [
         views.RepositoriesApi.as_view(),
         name="repositories",
     ),
+    # `<repository>/files?reference=&path=`: an image's files (registries/api/contents.py).
+    path(
+        "registries/<str:name>/repositories/<path:repository>/files",
+        contents.FilesApi.as_view(),
+        name="files",
+    ),
     # `<repository>/tags` and `<repository>/manifests/<tag or digest>`; names have any `/`.
     path(
         "registries/<str:name>/repositories/<path:rest>",
@@ -21,5 +27,6 @@ urlpatterns = [
         name="repository",
     ),
     path("search", search.SearchApi.as_view(), name="search"),
-    path("<path:path>", views.not_found),  # JSON, not the HTML 404 page
+    # JSON, not the HTML 404 page, for any path: `<path:…>` never matches a newline.
+    re_path(r"^(?P<path>[\s\S]*)\Z", views.not_found),
 ]

@@ -26,6 +26,7 @@ from registries.contents.file import FileUnreadable, file_download, file_preview
 from registries.contents.layers import safe_path
 from registries.contents.services import ImageFiles, image_files
 from registries.contents.tree import Node, Tree, mode_string
+from registries.models import Registry
 from registries.views.browse import RegistryMixin
 from registries.views.errors import invalid_reference_response
 
@@ -73,6 +74,16 @@ def crumbs(path: str) -> list[tuple[str, str]]:
     return [(part, "/".join(parts[: i + 1])) for i, part in enumerate(parts)]
 
 
+def detail_files(
+    *, registry: Registry, repository: str, detail: services.ManifestDetail
+) -> ImageFiles | None:
+    """The files of an image manifest (listing small layers now); None for anything else."""
+    parsed = detail.manifest.parsed
+    if detail.kind == "index" or not isinstance(parsed, ImageManifest) or not parsed.is_image:
+        return None
+    return image_files(registry=registry, repository=repository, manifest=parsed)
+
+
 def numbered(text: str) -> str:
     """The line numbers of ``text``, one per line, for the gutter beside it."""
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
@@ -85,7 +96,9 @@ def symlink_target(tree: Tree, path: str, link: str) -> str | None:
     return target if target in tree.nodes else None
 
 
-def unreadable_response(request: HttpRequest, registry, error: FileUnreadable) -> HttpResponse:
+def unreadable_response(
+    request: HttpRequest, registry: Registry, error: FileUnreadable
+) -> HttpResponse:
     timed_out = error.limit.endswith(("_SECONDS", "_DEADLINE"))
     limit = f" (limit: {error.limit})" if error.limit else ""
     return TemplateResponse(
@@ -127,20 +140,11 @@ class FilesView(RegistryMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def image(self) -> tuple[services.ManifestDetail, ImageFiles | None]:
-        """The manifest, and the files when it is an image (listing small layers now)."""
+        repository, tag, digest = (self.kwargs[k] for k in ("repository", "tag", "digest"))
         detail = services.manifest_detail(
-            registry=self.registry,
-            repository=self.kwargs["repository"],
-            tag=self.kwargs["tag"],
-            digest=self.kwargs["digest"],
+            registry=self.registry, repository=repository, tag=tag, digest=digest
         )
-        parsed = detail.manifest.parsed
-        if detail.kind == "index" or not isinstance(parsed, ImageManifest) or not parsed.is_image:
-            return detail, None
-        files = image_files(
-            registry=self.registry, repository=self.kwargs["repository"], manifest=parsed
-        )
-        return detail, files
+        return detail, detail_files(registry=self.registry, repository=repository, detail=detail)
 
     def get_context_data(self, **kwargs) -> dict:
         repository, tag, path = self.kwargs["repository"], self.kwargs["tag"], self.kwargs["path"]

@@ -186,6 +186,7 @@ def test_a_hard_link_gives_its_targets_data(client, row):
     assert b"".join(download(client, "usr/bin/tool-link").streaming_content) == OLD_TOOL
     html = page(client, "usr/bin/tool-link")
     assert preview_text(html)[1] == "#!/bin/sh\necho old\n"
+    assert f'<dt>Size</dt><dd><span title="{len(OLD_TOOL)} bytes">' in html
     # The target is only in the layer below.
     assert b"".join(download(client, "usr/bin/motd-link").streaming_content) == MOTD
 
