@@ -225,7 +225,10 @@ SCHEMAS: dict[str, Any] = {
 
 FILE_ENTRY = {
     "name": STRING,
-    "path": {"type": "string", "description": "Inside the image, no leading `/`; `` is /."},
+    "path": {
+        "type": "string",
+        "description": "Inside the image, no leading `/`; empty for the root.",
+    },
     "kind": {"enum": ["file", "dir", "symlink", "hardlink", "other"]},
     "size": _nullable({"type": "integer", "minimum": 0})
     | {"description": "Files and hard links (their target's); null for the rest."},

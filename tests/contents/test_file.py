@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from registries.contents.magic import file_kind
+from tests.browser import PHONE, check_page, guard_third_party
 from tests.contents.build import (
     OCI_LAYER_GZIP,
     OCI_LAYER_ZSTD,
@@ -37,6 +38,7 @@ FIRST = [
     f("etc/motd", MOTD),
     f("etc/gone", b"deleted later"),
     f("etc/empty"),
+    f("etc/long.conf", b"key=" + b"a-very-long-value," * 40 + b"\n" + b"line\n" * 300),
     d("bin"),
     f("bin/tool", ELF, mode=0o755, uid=1000, gid=50, uname="app", gname="staff"),
     f("bin/logo.png", PNG),
@@ -262,3 +264,24 @@ def test_a_group_limited_registry_never_leaks_a_file(client, row, persona):
     persona("pat")
     page(client, "etc/motd", status=404)
     download(client, "etc/motd", status=404)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE], ids=["wide", "phone"])
+def test_file_pages_are_accessible_and_fit_a_phone(
+    browser, live_server, reg, registry_row, viewport
+):
+    registry_row(reg, name="files")
+    offenders: list[str] = []
+    page = browser.new_context(viewport=viewport).new_page()
+    guard_third_party(page, offenders)
+    label = "phone" if viewport is PHONE else "wide"
+    for path, name in (("etc/long.conf", "text"), ("bin/tool", "binary")):
+        page.goto(f"{live_server.url}{BASE}{path}")
+        assert page.get_by_role("link", name="Download").is_visible()
+        check_page(page, f"file-{name}-{label}")
+    page.goto(f"{live_server.url}{BASE}etc/long.conf")
+    region = page.get_by_role("region", name="Text of /etc/long.conf")
+    assert region.inner_text().startswith("1\n2\n3")  # the gutter, then the text
+    assert offenders == []
