@@ -192,6 +192,8 @@ REGFRONT_LAYER_READ_SECONDS = env.float("REGFRONT_LAYER_READ_SECONDS", default=6
 REGFRONT_LAYER_INLINE_BYTES = env.int("REGFRONT_LAYER_INLINE_BYTES", default=64 * 1024**2)
 # A file page shows (and types) at most this many of the file's first bytes.
 REGFRONT_FILE_PREVIEW_BYTES = env.int("REGFRONT_FILE_PREVIEW_BYTES", default=1024 * 1024)
+# Supply chain (registries/supplychain/): the largest SBOM, attestation or signature blob read.
+REGFRONT_MAX_ATTESTATION_BYTES = env.int("REGFRONT_MAX_ATTESTATION_BYTES", default=16 * 1024**2)
 # The inventory (registries/inventory/): an index older than this many seconds gets a sync
 # enqueued; every registry is synced in full every REGFRONT_SYNC_INTERVAL seconds.
 REGFRONT_INDEX_MAX_AGE = env.int("REGFRONT_INDEX_MAX_AGE", default=900)

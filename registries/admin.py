@@ -4,6 +4,7 @@ from registries.audit import Action, audit_record
 from registries.forms import RegistryForm
 from registries.models import ApiToken, AuditRecord, Registry, RegistryEvent
 from registries.services.activity import visible_audit_records, visible_events
+from registries.supplychain.admin import SigningKeyInline
 
 
 @admin.register(Registry)
@@ -13,6 +14,7 @@ class RegistryAdmin(admin.ModelAdmin):
     search_fields = ("name", "url", "username")
     readonly_fields = ("created_at", "updated_at")
     filter_horizontal = ("groups",)
+    inlines = [SigningKeyInline]  # public keys that verify this registry's cosign signatures
 
     def get_queryset(self, request):
         # Staff outside a registry's groups must not see, edit or remove it here either.

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from registries.contents.views import FilesView
 from registries.inventory.views import SearchView, SyncNowView
+from registries.supplychain.views import SigningKeyRemoveView, SigningKeysView, SupplyChainView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
 
@@ -30,6 +31,16 @@ urlpatterns = [
         name="manifest_delete",
     ),
     path("manage/registries/<str:name>/sync/", SyncNowView.as_view(), name="registry_sync"),
+    path(
+        "manage/registries/<str:name>/signing-keys/",
+        SigningKeysView.as_view(),
+        name="signing_keys",
+    ),
+    path(
+        "manage/registries/<str:name>/signing-keys/<int:pk>/remove/",
+        SigningKeyRemoveView.as_view(),
+        name="signing_key_remove",
+    ),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
     # `<repo>:<tag>/files/<path>` or `<repo>@<digest>/files/<path>`: tags and digests hold no
     # `/`, so the first `/files/` after one ends the reference.
@@ -37,6 +48,12 @@ urlpatterns = [
         r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/files/(?P<path>.*)$",
         FilesView.as_view(),
         name="files",
+    ),
+    # `<repo>:<tag>/supply-chain` or `<repo>@<digest>/supply-chain`, shaped like files.
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/supply-chain$",
+        SupplyChainView.as_view(),
+        name="supply_chain",
     ),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
     # `repo@sha256:…`, with any number of `/` in repo.

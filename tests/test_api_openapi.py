@@ -40,6 +40,7 @@ def test_every_api_route_is_documented():
         path.lstrip("/")
         .replace("{registry}", "<str:name>")
         .replace("{repository}/files", "<path:repository>/files")
+        .replace("{repository}/supply-chain", "<path:repository>/supply-chain")
         .replace("{repository}/tags", "<path:rest>")
         .replace("{repository}/manifests/{reference}", "<path:rest>")
         for path in documented

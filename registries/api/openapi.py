@@ -298,6 +298,109 @@ SCHEMAS |= {
 }
 
 
+def _or_null(name: str) -> dict[str, Any]:
+    return {"oneOf": [_ref(name), {"type": "null"}]}
+
+
+SUPPLY_CHAIN_WHERE = {
+    "source": {
+        "enum": ["referrer", "index", "tag"],
+        "description": "Where it was found: an OCI referrer (its `subject` is the image), a "
+        "BuildKit attestation manifest in the image's index, or cosign's tag scheme "
+        "(`sha256-<hex>.sig`, `.att`, `.sbom`).",
+    },
+    "found_by": _nullable(STRING) | {"description": "The cosign tag it was found by."},
+    "artifact": STRING | {"description": "The artifact manifest's digest."},
+    "layer": STRING | {"description": "The digest of the blob holding it."},
+    "about": _nullable(STRING) | {"description": "The digest of the image it is about."},
+    "platform": _nullable(STRING) | {"description": "An index attestation's platform."},
+    "error": _nullable(STRING) | {"description": "Why it cannot be read (too big, not JSON…)."},
+}
+VERIFICATION = _or_null("SupplyChainVerification")
+SCHEMAS |= {
+    "SupplyChainVerification": _object(
+        {
+            "state": {"enum": ["verified", "failed", "unverified"]},
+            "message": STRING,
+            "key": _nullable(STRING) | {"description": "The registry's key that signed it."},
+        },
+        "`verified`: a key configured on the registry signed it, for this image; `failed`: "
+        "it does not verify; `unverified`: signed, but not checkable here (keyless, or no "
+        "key configured).",
+    ),
+    "SupplyChainSignature": _object(SUPPLY_CHAIN_WHERE | {"verification": VERIFICATION}),
+    "SupplyChainPackage": _object(
+        {"name": STRING, "version": STRING, "type": STRING, "license": STRING, "purl": STRING}
+    ),
+    "SupplyChainSbom": _object(
+        SUPPLY_CHAIN_WHERE
+        | {
+            "format": _nullable(STRING) | {"description": "`SPDX 2.3`, `CycloneDX 1.5`…"},
+            "name": _nullable(STRING),
+            "package_count": _nullable({"type": "integer", "minimum": 0}),
+            "packages": {"type": "array", "items": _ref("SupplyChainPackage")},
+            "verification": VERIFICATION,
+        }
+    ),
+    "SupplyChainProvenance": _object(
+        SUPPLY_CHAIN_WHERE
+        | {
+            "version": {"enum": ["v0.2", "v1", None]},
+            "builder_id": _nullable(STRING),
+            "build_type": _nullable(STRING),
+            "source_repository": _nullable(STRING),
+            "source_commit": _nullable(STRING),
+            "parameters": {
+                "type": "array",
+                "items": _object({"name": STRING, "value": STRING}),
+                "description": "Build arguments (v0.2) or external parameters (v1), flattened.",
+            },
+            "materials": {
+                "type": "array",
+                "items": _object({"uri": STRING, "digest": _nullable(STRING)}),
+            },
+            "materials_count": {"type": "integer", "minimum": 0},
+            "verification": VERIFICATION,
+        },
+        "SLSA provenance: v0.2 materials or v1 resolved dependencies.",
+    ),
+    "SupplyChainAttestation": _object(
+        SUPPLY_CHAIN_WHERE
+        | {
+            "predicate_type": _nullable(STRING),
+            "media_type": STRING,
+            "verification": VERIFICATION,
+        }
+    ),
+    "SupplyChainProblem": _object(
+        {"source": SUPPLY_CHAIN_WHERE["source"], "artifact": STRING, "message": STRING}
+    ),
+    "SupplyChain": _object(
+        {
+            "registry": STRING,
+            "repository": STRING,
+            "reference": STRING,
+            "digest": STRING,
+            "badge": _object(
+                {
+                    "state": {"enum": ["verified", "failed", "signed", "unsigned", "unknown"]},
+                    "message": STRING,
+                }
+            ),
+            "signatures": {"type": "array", "items": _ref("SupplyChainSignature")},
+            "sboms": {"type": "array", "items": _ref("SupplyChainSbom")},
+            "provenance": {"type": "array", "items": _ref("SupplyChainProvenance")},
+            "attestations": {"type": "array", "items": _ref("SupplyChainAttestation")},
+            "problems": {"type": "array", "items": _ref("SupplyChainProblem")},
+            "more": {"type": "integer", "minimum": 0, "description": "Artifacts not read."},
+            "web_url": URL_PATH,
+        },
+        "An image's signatures (checked against the registry's keys), SBOMs, provenance and "
+        "other attestations, wherever they are attached.",
+    ),
+}
+
+
 def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -399,6 +502,9 @@ FILES_REFERENCE = {
     "example": "latest",
     "description": "A tag, or a digest (sha256:<64 hex>).",
 }
+SUPPLY_CHAIN_QUERY = QUERY | {
+    "description": "Only SBOM packages with this text in a column (case-insensitive).",
+}
 FILES_PATH = {
     "name": "path",
     "in": "query",
@@ -489,6 +595,14 @@ PATHS = {
                 "the image, or page."
             ),
         },
+    ),
+    "/registries/{registry}/repositories/{repository}/supply-chain": _get(
+        "getSupplyChain",
+        "An image's signatures (cosign, verified with the registry's public keys), SBOMs as "
+        "package tables, SLSA provenance and other attestations: from OCI referrers, "
+        "BuildKit attestations in its index and cosign's tags.",
+        [REGISTRY_NAME, REPOSITORY, FILES_REFERENCE, SUPPLY_CHAIN_QUERY],
+        {"200": _ok("SupplyChain", "What is attached to the image."), **REGISTRY_ERRORS},
     ),
     "/search": _get(
         "search",

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registries.api import contents, search, views
+from registries.api import contents, search, supplychain, views
 
 app_name = "api"
 
@@ -19,6 +19,12 @@ urlpatterns = [
         "registries/<str:name>/repositories/<path:repository>/files",
         contents.FilesApi.as_view(),
         name="files",
+    ),
+    # `<repository>/supply-chain?reference=`: signatures, SBOMs, provenance.
+    path(
+        "registries/<str:name>/repositories/<path:repository>/supply-chain",
+        supplychain.SupplyChainApi.as_view(),
+        name="supply_chain",
     ),
     # `<repository>/tags` and `<repository>/manifests/<tag or digest>`; names have any `/`.
     path(

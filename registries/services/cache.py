@@ -31,6 +31,7 @@ KINDS: dict[str, str | None] = {
     "config": None,
     "detail": None,
     "summary": None,
+    "supplychain": None,  # an artifact's signatures, SBOMs, provenance, read from its blobs
     "file-preview": None,  # keyed by the layer digests below the file
     # What a registry can change (tags, catalog), under the repository's generation where
     # per repository.
@@ -41,6 +42,7 @@ KINDS: dict[str, str | None] = {
     "tag": "REGFRONT_CACHE_TTL",
     "tag-groups": "REGFRONT_CACHE_TTL",
     "referrers": "REGFRONT_CACHE_TTL",
+    "supplychain-tags": "REGFRONT_CACHE_TTL",  # whether cosign's helper tags exist
     # A tag's last digest, for revalidating it with a conditional GET.
     "tag-seen": "REGFRONT_SEEN_TTL",
     "status": "REGFRONT_STATUS_TTL",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from registries.supplychain.documents import Unreadable, digest_text, items, load_json, obj, text
 
@@ -75,7 +75,7 @@ def statement_from_layer(raw: bytes, media_type: str) -> tuple[Statement, Envelo
     return read_statement(data), None
 
 
-def predicate_kind(predicate_type: str) -> str:
+def predicate_kind(predicate_type: str) -> Literal["sbom", "provenance", "attestation"]:
     """`sbom`, `provenance` or `attestation` (anything else: vulnerability scans, tests…)."""
     if predicate_type.startswith((SPDX_PREDICATE, CYCLONEDX_PREDICATE)):
         return "sbom"

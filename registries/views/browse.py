@@ -38,6 +38,9 @@ from registries.inventory.services import (
 )
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
+from registries.supplychain.folding import fold_helper_tags
+from registries.supplychain.links import supply_chain_url
+from registries.supplychain.services import supply_chain_badge
 from registries.views.errors import invalid_reference_response, registry_error_response
 
 
@@ -145,7 +148,9 @@ class RepositoryView(RegistryMixin, TemplateView):
             sort=self.request.GET.get("sort", "natural"),
             refresh=self.refresh,
         )
-        page = Paginator(table.tags, settings.REGFRONT_TAGS_PER_PAGE).get_page(
+        # cosign's `sha256-<hex>.sig/.att/.sbom` tags are shown under their image instead.
+        folded = fold_helper_tags(table.tags)
+        page = Paginator(folded.tags, settings.REGFRONT_TAGS_PER_PAGE).get_page(
             self.request.GET.get("page")
         )
         rows = tag_rows(
@@ -157,14 +162,15 @@ class RepositoryView(RegistryMixin, TemplateView):
         )
         return super().get_context_data(
             latest_pushes=latest_pushes(registry=self.registry, repository=repository),
-            rows=mark_shared_digests(rows),
+            rows=mark_helpers(mark_shared_digests(rows), folded.helpers),
+            folded=folded.folded,
             page=page,
             query=query,
             sort=table.sort,
             sort_limited=table.sort_limited,
             sort_max=settings.REGFRONT_SORT_BY_DATE_MAX,
             origin=table.origin,
-            tag_count=len(table.tags),
+            tag_count=len(folded.tags),
             hidden=services.tag_hidden_count(registry=self.registry, repository=repository),
             page_query=page_query(self.request),
             **kwargs,
@@ -188,6 +194,14 @@ def mark_shared_digests(rows: list[services.TagSummary]) -> list[dict]:
     ]
 
 
+def mark_helpers(rows: list[dict], helpers: dict[str, list[str]]) -> list[dict]:
+    """Give each row the helper kinds (signature, SBOM…) folded under its digest."""
+    for row in rows:
+        image = row["summary"].image
+        row["helpers"] = helpers.get(image.digest, []) if image else []
+    return rows
+
+
 class ManifestView(RegistryMixin, TemplateView):
     """A tag (`repo:tag`) or a digest (`repo@sha256:…`): one page for both."""
 
@@ -204,8 +218,18 @@ class ManifestView(RegistryMixin, TemplateView):
         )
         siblings = tag_siblings(registry=self.registry, repository=repository, digest=detail.digest)
         host = self.registry.host
+        # After the siblings: the badge reads the tag list they just cached.
+        badge = (
+            supply_chain_badge(registry=self.registry, repository=repository, detail=detail)
+            if detail.kind in ("image", "index")
+            else None
+        )
         return super().get_context_data(
             detail=detail,
+            supply_badge=badge,
+            supply_chain_url=supply_chain_url(
+                self.registry.name, repository, tag=tag or "", digest="" if tag else detail.digest
+            ),
             siblings=[t for t in siblings.tags if t != tag],
             siblings_complete=siblings.complete,
             origin=siblings.origin,
