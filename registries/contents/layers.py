@@ -97,8 +97,9 @@ def safe_path(name: str) -> str | None:
     return "/".join(parts)
 
 
-def list_layer(source: Readable, limits: Limits) -> Listing:
-    """Every entry of the layer, read to the end of the blob (so its digest is checked)."""
+def unpacked_tar(source: Readable, limits: Limits) -> tuple[str, _Counted]:
+    """The layer's compression and its tar stream: decompressed by its magic bytes, counted
+    against the limits (registries/contents/member.py reads one file out of it too)."""
     head = _read_exactly(source, SNIFF_BYTES)
     compression = _compression(head)
     unpacked = _Counted(
@@ -106,6 +107,12 @@ def list_layer(source: Readable, limits: Limits) -> Listing:
         deadline=limits.deadline,
         cap=limits.max_unpacked_bytes,
     )
+    return compression, unpacked
+
+
+def list_layer(source: Readable, limits: Limits) -> Listing:
+    """Every entry of the layer, read to the end of the blob (so its digest is checked)."""
+    compression, unpacked = unpacked_tar(source, limits)
     listing = Listing(compression, [], [], 0, 0)
     try:
         end = _read_members(unpacked, listing, limits)
@@ -113,7 +120,7 @@ def list_layer(source: Readable, limits: Limits) -> Listing:
         while unpacked.read(READ_SIZE):  # the rest: padding, trailers; the digest covers it
             pass
     except (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
-        raise LayerError(_unreadable(exc, compression)) from exc
+        raise LayerError(unreadable_message(exc, compression)) from exc
     # tarfile takes a stream that stops early for the archive's end; its end-of-archive
     # marker (two zero blocks after the last member) must have been there.
     if unpacked.count < end + 2 * tarfile.BLOCKSIZE:
@@ -188,7 +195,7 @@ def _decompressor(compression: str, raw: Readable) -> Readable:
     return raw
 
 
-def _unreadable(exc: Exception, compression: str) -> str:
+def unreadable_message(exc: Exception, compression: str) -> str:
     # tarfile's words for a stream that stopped: nothing at all, or less than a header said.
     if isinstance(exc, EOFError) or str(exc) in ("empty file", "unexpected end of data"):
         return TRUNCATED

@@ -13,25 +13,24 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import zstandard
 
 from registries.contents.layers import (
     MAX_HEADER_BYTES,
     READ_SIZE,
-    SNIFF_BYTES,
     LayerError,
     LayerLimit,
     Limits,
     Readable,
-    _compression,
-    _Counted,
-    _decompressor,
-    _Prefixed,
-    _read_exactly,
-    _unreadable,
     safe_path,
+    unpacked_tar,
+    unreadable_message,
 )
+
+if TYPE_CHECKING:
+    from registries.contents.layers import _Counted
 
 FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError)
@@ -53,7 +52,7 @@ class MemberStream:
             try:
                 chunk = self._data.read(min(left, READ_SIZE))
             except READ_ERRORS as exc:
-                raise LayerError(_unreadable(exc, self._compression)) from exc
+                raise LayerError(unreadable_message(exc, self._compression)) from exc
             if not chunk:
                 raise LayerError(CHANGED)  # tarfile ended the member before its size
             left -= len(chunk)
@@ -70,13 +69,7 @@ def open_member(
     """The data of the regular file ``path`` in the layer, its ``occurrence``-th copy (a tar
     may hold a name twice; the last one counts). ``size`` is what the listing says it holds:
     another size means another blob, refused."""
-    head = _read_exactly(source, SNIFF_BYTES)
-    compression = _compression(head)
-    unpacked = _Counted(
-        _decompressor(compression, _Prefixed(head, source)),
-        deadline=limits.deadline,
-        cap=limits.max_unpacked_bytes,
-    )
+    compression, unpacked = unpacked_tar(source, limits)
     try:
         with tarfile.open(fileobj=unpacked, mode="r|") as tar:
             info = _find(tar, unpacked, path=path, occurrence=occurrence, limits=limits)
@@ -86,7 +79,7 @@ def open_member(
             assert data is not None  # a regular file always has data
             yield MemberStream(data, info.size, compression)
     except READ_ERRORS as exc:
-        raise LayerError(_unreadable(exc, compression)) from exc
+        raise LayerError(unreadable_message(exc, compression)) from exc
 
 
 def _find(
