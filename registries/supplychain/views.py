@@ -5,6 +5,8 @@ Everything shown came from whoever pushed it: templates escape it like every reg
 string, and only http(s) sources become links.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
@@ -16,7 +18,6 @@ from django.views.generic import TemplateView
 
 from registries import services
 from registries.audit import Action, audit_record
-from registries.browsing import page_query
 from registries.client.reference import InvalidReference, parse_repository_path, repository_on
 from registries.models import Registry
 from registries.supplychain.forms import SigningKeyForm
@@ -86,7 +87,8 @@ class SupplyChainView(RegistryMixin, TemplateView):
                 "packages": Paginator(packages, PACKAGES_PER_PAGE).get_page(
                     self.request.GET.get("page")
                 ),
-                "page_query": page_query(self.request),
+                # The pager keeps the SBOM chosen, even when it was the default one.
+                "page_query": urlencode({"sbom": number, **({"q": query} if query else {})}),
             }
         return context
 
