@@ -8,6 +8,7 @@ registry string, and a download is never anything a browser renders.
 """
 
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
@@ -190,8 +191,12 @@ class FilesView(RegistryMixin, TemplateView):
             )
         except FileUnreadable as exc:
             return unreadable_response(self.request, self.registry, exc)
+        body: Iterable[bytes] = download
+        if self.request.method == "HEAD":
+            download.close()  # the headers say it all: the file itself is not read
+            body = []
         # Whatever the file holds, the browser saves it: never rendered, never sniffed.
-        response = StreamingHttpResponse(download, content_type="application/octet-stream")
+        response = StreamingHttpResponse(body, content_type="application/octet-stream")
         response["Content-Length"] = str(download.size)
         response["Content-Disposition"] = content_disposition_header(True, path.rpartition("/")[2])
         response["X-Content-Type-Options"] = "nosniff"

@@ -161,6 +161,9 @@ def test_a_download_is_the_exact_bytes_as_an_attachment(client, row):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Length"] == str(len(MOTD))
     assert b"".join(download(client, "bin/tool").streaming_content) == ELF
+    head = client.head(f"{BASE}etc/motd?download=1")
+    assert (head.status_code, head["Content-Length"]) == (200, str(len(MOTD)))
+    assert b"".join(head.streaming_content) == b""
 
 
 def test_hostile_and_unicode_names_are_quoted_safely(client, row):
