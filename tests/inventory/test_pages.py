@@ -110,7 +110,10 @@ def test_siblings_are_listed_in_full_for_5000_tags_in_one_query(client, reg, row
         siblings = section(get(client, f"{APP}:1.0"), "siblings-heading")
     assert siblings.count("<li>") == 5000 + len(SHARED)
     assert "n4999</a>" in siblings and "s29</a>" in siblings
-    tag_reads = [q for q in queries if "indexedtag" in q["sql"].lower()]
+    # The supply-chain badge's look-up of cosign's helper tags (`sha256-<hex>.sig`) is its own.
+    tag_reads = [
+        q for q in queries if "indexedtag" in q["sql"].lower() and "sha256-" not in q["sql"]
+    ]
     assert len(tag_reads) == 1
 
 
