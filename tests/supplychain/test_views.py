@@ -15,97 +15,13 @@ from registries.supplychain.models import SigningKey
 from tests.supplychain import documents as docs
 from tests.supplychain.build import (
     CYCLONEDX_PREDICATE,
-    SIGNATURE,
-    SLSA_02,
-    SLSA_1,
-    SPDX_PREDICATE,
-    KeyPair,
-    envelope,
     helper_tag,
-    push_attestations,
-    push_buildkit_index,
     push_referrer,
-    push_sbom_tag,
-    push_signature,
-    simple_signing_payload,
-    statement,
 )
+from tests.supplychain.dataset import APP, OTHER_DIGEST
 from tests.support.images import push_image
 
 pytestmark = pytest.mark.django_db
-
-APP = "chain/app"
-KEY = KeyPair.generate()
-OTHER_DIGEST = "sha256:" + "cd" * 32
-MANY = {"spdxVersion": "SPDX-2.3", "packages": [{"name": f"pkg-{i:03d}"} for i in range(150)]}
-
-
-def _signed(reg, tag: str, *, payload_for: str | None = None, tamper: bool = False, **notes):
-    image = push_image(reg, APP, tag)
-    payload = simple_signing_payload(payload_for or image.digest)
-    signature = (notes.pop("key", None) or KEY).sign(payload)
-    if tamper:
-        payload = payload.replace(b"127.0.0.1/app", b"127.0.0.1/bad")
-    push_signature(reg, APP, image.digest, [(payload, {SIGNATURE: signature, **notes})])
-    return image
-
-
-@pytest.fixture(scope="module")
-def reg(registry_factory):
-    reg = registry_factory()
-    images = {
-        "signed": _signed(reg, "signed"),
-        "tampered": _signed(reg, "tampered", tamper=True),
-        "elsewhere": _signed(reg, "elsewhere", payload_for=OTHER_DIGEST),
-        "keyless": _signed(
-            reg,
-            "keyless",
-            key=KeyPair.generate(),
-            **{"dev.sigstore.cosign/certificate": "-----BEGIN CERTIFICATE-----"},
-        ),
-        "unsigned": push_image(reg, APP, "unsigned"),
-        "attested": push_image(reg, APP, "attested"),
-        "paged": push_image(reg, APP, "paged"),
-        "huge": push_image(reg, APP, "huge"),
-        "malformed": push_image(reg, APP, "malformed"),
-    }
-    attested = images["attested"].digest
-    provenance = statement(SLSA_1, docs.SLSA_V1, attested)
-    push_attestations(reg, APP, attested, [(envelope(provenance, KEY), SLSA_1)])
-    push_sbom_tag(
-        reg, APP, attested, json.dumps(docs.CYCLONEDX).encode(), "application/vnd.cyclonedx+json"
-    )
-    push_sbom_tag(reg, APP, images["paged"].digest, json.dumps(MANY).encode(), "text/spdx+json")
-    huge = json.dumps(MANY | {"padding": "x" * 20_000}).encode()
-    push_sbom_tag(reg, APP, images["huge"].digest, huge, "text/spdx+json")
-    push_sbom_tag(
-        reg,
-        APP,
-        images["malformed"].digest,
-        b'{"spdxVersion": "SPDX-2.3", "packages": [',
-        "text/spdx+json",
-    )
-    reg.images = images
-    reg.buildkit = push_buildkit_index(
-        reg,
-        "chain/buildkit",
-        "v1",
-        [statement(SPDX_PREDICATE, docs.SPDX, "x"), statement(SLSA_02, docs.SLSA_V02, "x")],
-    )
-    referred = push_image(reg, "chain/referred", "v1")
-    reg.referrer = push_referrer(
-        reg, "chain/referred", referred, artifact_type="application/spdx+json",
-        blob=json.dumps(docs.SPDX).encode(), media_type="application/spdx+json",
-    )  # fmt: skip
-    return reg
-
-
-@pytest.fixture
-def row(reg, registry_row, settings):
-    settings.REGFRONT_MAX_ATTESTATION_BYTES = 16_384  # the `huge` SBOM is ~25 kB
-    registry = registry_row(reg, name="chain")
-    SigningKey.objects.create(registry=registry, name="release", public_key=KEY.public_pem)
-    return registry
 
 
 def page(client, url: str, status: int = 200) -> str:
