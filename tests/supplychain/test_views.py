@@ -17,6 +17,7 @@ from tests.supplychain.build import (
     CYCLONEDX_PREDICATE,
     helper_tag,
     push_referrer,
+    simple_signing_payload,
 )
 from tests.supplychain.dataset import APP, OTHER_DIGEST
 from tests.support.images import push_image
@@ -224,7 +225,7 @@ def test_an_unreachable_registry_is_a_502_naming_it(client, registry_row, closed
 
     Registry.objects.create(name="gone", url=closed_port_url)
     text = page(client, "/registry/gone/app:v1/supply-chain", 502)
-    assert "gone" in text and "cannot be reached" in text
+    assert "Registry <strong>gone</strong>" in text and "cannot be reached" in text
 
 
 def test_a_group_limited_registry_is_404_for_others(client, row, persona):
@@ -276,3 +277,30 @@ def test_once_indexed_the_badge_needs_no_tag_list(client, reg, row, registry_req
     registry_requests.clear()
     assert badge(page(client, f"/registry/chain/{APP}:signed"))[0] == "verified"
     assert not [p for p in _paths(registry_requests) if "/tags/list" in p]
+
+
+def test_a_slow_registry_is_a_504_naming_it(client, silent_server, settings):
+    from registries.models import Registry
+
+    settings.REGFRONT_READ_TIMEOUT = 0.3
+    settings.REGFRONT_REQUEST_DEADLINE = 0.6
+    Registry.objects.create(name="slow", url=silent_server)
+    text = page(client, "/registry/slow/app:v1/supply-chain", 504)
+    assert "Registry <strong>slow</strong>" in text and "The registry is too slow" in text
+
+
+def test_a_registry_failing_on_the_signature_leaves_the_tag_page_up(client, reg, row):
+    """A 500 for the payload blob (which a real registry will not send on demand): the tag
+    page still renders with a badge saying it could not check; the supply-chain page is a
+    502 naming the registry. Nothing is cached, so the next visit checks again."""
+    from tests.support.images import sha256_digest
+
+    payload = sha256_digest(simple_signing_payload(reg.images["signed"].digest))
+    with responses.RequestsMock() as mocked:
+        mocked.add_passthru(reg.url)
+        mocked.get(f"{reg.url}/v2/{APP}/blobs/{payload}", status=500, body="boom")
+        state, _, label = badge(page(client, f"/registry/chain/{APP}:signed"))
+        assert (state, label) == ("unknown", "signatures not checked")
+        text = page(client, f"/registry/chain/{APP}:signed/supply-chain", 502)
+        assert "Registry <strong>chain</strong>" in text
+    assert badge(page(client, f"/registry/chain/{APP}:signed"))[0] == "verified"
