@@ -27,6 +27,7 @@ from registries.models import Registry
 from registries.services.clients import client_for
 
 READ_SECONDS = "REGFRONT_LAYER_READ_SECONDS"
+PROGRESS_SECONDS = 1.0  # how often a read in progress writes how far it got
 TREES_KEPT = 8  # merged trees per process: a tree of 200,000 entries is tens of MB
 
 
@@ -94,7 +95,7 @@ def layer_read(*, listing_id: int, repository: str, seconds: float, hand_off: bo
         _read(listing, repository, seconds)
     except LayerLimit as exc:
         if hand_off and exc.setting == READ_SECONDS:
-            _set(listing, state=LayerListing.State.PENDING, started_at=None)
+            _set(listing, state=LayerListing.State.PENDING, started_at=None, compressed_size=None)
             return False
         _fail(listing, str(exc), limit=exc.setting)
     except LayerError as exc:
@@ -130,7 +131,8 @@ def _read(listing: LayerListing, repository: str, seconds: float) -> None:
             max_bytes=settings.REGFRONT_MAX_LAYER_BYTES,
             seconds=seconds,
         ) as blob:
-            result = list_layer(blob, limits)
+            reported = ProgressReader(blob, lambda done: _set(listing, compressed_size=done))
+            result = list_layer(reported, limits)
     except errors.Timeout as exc:
         if time.monotonic() >= deadline:  # the layer's time, not one slow answer
             raise LayerLimit(
@@ -153,6 +155,27 @@ def _read(listing: LayerListing, repository: str, seconds: float) -> None:
         entries=entries_pack(result.entries),
         read_at=timezone.now(),
     )
+
+
+class ProgressReader:
+    """Passes reads through and reports the bytes read so far, at most once per `seconds`:
+    while a big layer is read, its row's compressed_size is the page's progress bar."""
+
+    def __init__(self, source, report, *, seconds: float = PROGRESS_SECONDS) -> None:
+        self._source = source
+        self._report = report
+        self._seconds = seconds
+        self._next = time.monotonic() + seconds
+        self.done = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.done += len(data)
+        now = time.monotonic()
+        if now >= self._next:
+            self._report(self.done)
+            self._next = now + self._seconds
+        return data
 
 
 def _fail(listing: LayerListing, message: str, *, limit: str = "", transient: bool = False):
@@ -202,7 +225,7 @@ def _claimable() -> Q:
 def _claim(listing_id: int) -> bool:
     """Atomically take the layer for reading: one reader at a time, in any process."""
     taken = LayerListing.objects.filter(_claimable(), pk=listing_id).update(
-        state=LayerListing.State.LISTING, started_at=timezone.now()
+        state=LayerListing.State.LISTING, started_at=timezone.now(), compressed_size=None
     )
     return taken == 1
 
