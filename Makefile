@@ -49,6 +49,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	@scripts/test-prereqs
 	$(PY) bench/run.py
+	$(PY) bench/inventory.py
 	$(PY) bench/contents.py
 
 clean:

@@ -19,244 +19,46 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import (  # noqa: E402
+    COLD_SAMPLES,
+    PG_DB,
+    PY,
+    REDIS_DB,
+    REDIS_HOST,
+    REDIS_PORT,
+    WARM_SAMPLES,
+    Server,
+    base_env,
+    drop_database,
+    log,
+    median,
+    ms,
+    p95,
+    prepare_database,
+    reset_cache,
+    start_regfront,
+    timed_get,
+    verdict,
+    warm_both_workers,
+)
+from bench.naive import naive_repository, raw_catalog  # noqa: E402
 from bench.seed import INDEX_REPO, TAGS_300, TAGS_5000, seed  # noqa: E402
 from tests.support.registry_server import start_registry  # noqa: E402
 
-PY = sys.executable
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "regfront_bench"
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, int(os.environ.get("BENCH_REDIS_DB", "14"))
-COLD_SAMPLES = int(os.environ.get("BENCH_COLD_SAMPLES", "5"))
-WARM_SAMPLES = int(os.environ.get("BENCH_WARM_SAMPLES", "40"))
 LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "6"))
-ACCEPT = ", ".join(
-    [
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    ]
-)
-
-
-def log(message: str) -> None:
-    print(f"bench: {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-# --- the naive baseline ---------------------------------------------------------------------
-
-
-def naive_repository(base: str, repo: str) -> tuple[float, int]:
-    """A simple frontend: tags/list, then manifest + config per tag, sequentially."""
-    session = requests.Session()
-    started = time.perf_counter()
-    count = 0
-    url: str | None = f"{base}/v2/{repo}/tags/list?n=1000"
-    tags: list[str] = []
-    while url:
-        reply = session.get(url, timeout=30)
-        reply.raise_for_status()
-        count += 1
-        tags += reply.json().get("tags") or []
-        link = reply.headers.get("Link")
-        url = urljoin(url, link.split(";")[0].strip("<> ")) if link else None
-    for tag in tags:
-        manifest = session.get(f"{base}/v2/{repo}/manifests/{tag}", headers={"Accept": ACCEPT})
-        manifest.raise_for_status()
-        config = manifest.json()["config"]["digest"]
-        session.get(f"{base}/v2/{repo}/blobs/{config}", timeout=30).raise_for_status()
-        count += 2
-    session.close()
-    return time.perf_counter() - started, count
-
-
-def raw_catalog(base: str) -> tuple[float, int]:
-    """The whole catalog paged at n=1000, as regfront asks for it."""
-    session = requests.Session()
-    started = time.perf_counter()
-    url: str | None = f"{base}/v2/_catalog?n=1000"
-    names = 0
-    while url:
-        reply = session.get(url, timeout=60)
-        reply.raise_for_status()
-        names += len(reply.json()["repositories"])
-        link = reply.headers.get("Link")
-        url = urljoin(url, link.split(";")[0].strip("<> ")) if link else None
-    session.close()
-    return time.perf_counter() - started, names
-
-
-# --- regfront under gunicorn ----------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    label: str
-    env: dict[str, str]
-    port: int
-    log_path: Path
-    process: subprocess.Popen | None = None
-    peak_rss: dict[int, int] = field(default_factory=dict)  # worker pid -> VmHWM kB
-    _stop_watch: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                str(Path(PY).with_name("gunicorn")),
-                "-c",
-                "regfront/gunicorn.conf.py",
-                "regfront.wsgi",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log_path.open("wb"),
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
-        threading.Thread(target=self._watch_rss, daemon=True).start()
-
-    def workers(self) -> list[int]:
-        assert self.process is not None
-        pid = self.process.pid
-        try:
-            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in text.split()]
-
-    def _watch_rss(self) -> None:
-        while not self._stop_watch.wait(0.5):
-            for pid in self.workers():
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                found = re.search(r"VmHWM:\s+(\d+) kB", status)
-                if found:
-                    self.peak_rss[pid] = max(self.peak_rss.get(pid, 0), int(found.group(1)))
-
-    def stop(self) -> None:
-        self._stop_watch.set()
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def prepare_database(url: str) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-
-
-def base_env(work: Path, registry_url: str) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGFRONT_", "GUNICORN_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        REGFRONT_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        REGFRONT_STATIC_ROOT=str(work / "static"),
-        REGFRONT_DATA_DIR=str(work / "data"),
-        REGISTRY_NAME="bench",
-        REGISTRY_URL=registry_url,
-        BENCH_RESET_FILE=str(work / "reset"),
-        # Steady state: no worker recycling in the middle of a measurement (production
-        # recycles every 5,000 requests, which would also empty a local-memory cache).
-        GUNICORN_MAX_REQUESTS="0",
-    )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
-
-
-def reset_cache(server: Server, work: Path) -> None:
-    """Empty the cache: flush our Redis database, or have each worker clear its own."""
-    if server.env["CACHE_URL"].startswith("redis"):
-        import redis
-
-        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB).flushdb()
-    (work / "reset").write_text(str(time.time_ns()))
-    time.sleep(0.01)  # mtime granularity
-
-
-def timed_get(session: requests.Session, url: str) -> float:
-    started = time.perf_counter()
-    reply = session.get(url, timeout=120)
-    elapsed = time.perf_counter() - started
-    if reply.status_code != 200:
-        raise RuntimeError(f"{url} answered {reply.status_code}: {reply.text[:300]}")
-    return elapsed
-
-
-def warm_both_workers(url: str) -> None:
-    """Several fresh connections, so that each gunicorn worker has served the page once
-    (matters for local memory, where every worker has its own cache)."""
-    for _ in range(12):
-        with requests.Session() as session:
-            session.get(url, timeout=120).raise_for_status()
 
 
 PAGES = [
@@ -405,14 +207,6 @@ def measure_load(server: Server, use_wrk: bool) -> dict[str, dict[int, Load]]:
 # --- the report -----------------------------------------------------------------------------
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}"
-
-
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**missed**"
-
-
 def write_report(path: Path, facts: dict) -> list[tuple[str, bool, str]]:
     lines: list[str] = []
     add = lines.append
@@ -553,7 +347,6 @@ def main() -> int:
     shm = Path("/dev/shm")
     work = Path(tempfile.mkdtemp(prefix="regfront-bench-", dir=shm if shm.is_dir() else None))
     registry = None
-    servers: list[Server] = []
     try:
         log(f"seeding a registry in {work} (10,000 repositories, 300 + 5,000 tags, an index)")
         seeded = seed(work / "registry" / "storage")
@@ -598,22 +391,7 @@ def main() -> int:
             log(f"regfront on {label}")
             prepare_database(database)
             env = base_env(work, registry.url) | {"DATABASE_URL": database, "CACHE_URL": cache}
-            env["REGFRONT_BIND"] = f"127.0.0.1:{free_port()}"
-            subprocess.run(
-                [PY, "-m", "regfront.prestart"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            server = Server(
-                label,
-                env,
-                int(env["REGFRONT_BIND"].rsplit(":", 1)[1]),
-                work / f"gunicorn-{len(servers)}.log",
-            )
-            servers.append(server)
-            server.start()
+            server = start_regfront(label, env, work / f"gunicorn-{len(runs)}.log")
             try:
                 pages = measure_pages(server, work)
                 load = measure_load(server, use_wrk)
@@ -638,8 +416,6 @@ def main() -> int:
             log(f"  {'met   ' if ok else 'MISSED'} {name}: {measured}")
         return 0
     finally:
-        for server in servers:
-            server.stop()
         if registry is not None:
             registry.stop()
         if os.environ.get("BENCH_KEEP"):

@@ -36,6 +36,9 @@ PER_NAMESPACE = 100
 TAGS_300 = "big/tags-300"
 TAGS_5000 = "big/tags-5000"
 INDEX_REPO = "multi/platform"
+# The last 600 tags of the 5,000-tag repository are aliases of one image (a release train
+# tagged many ways), so its tag page has more siblings than the live path ever listed (500).
+ALIASES_FROM = 4_400
 PLATFORMS = [("linux", "amd64", None), ("linux", "arm64", "v8"), ("linux", "arm", "v7")]
 
 
@@ -158,6 +161,26 @@ def catalog_names() -> list[str]:
     return names
 
 
+def version_tag(i: int) -> str:
+    return f"1.{i // 100}.{i % 100}"
+
+
+def created_at(i: int) -> str:
+    """The created time of the i-th tag's image: 28 days, so dates repeat across versions."""
+    return f"2024-02-{1 + i % 28:02d}T00:00:{i % 60:02d}Z"
+
+
+ALIAS_TAG = version_tag(ALIASES_FROM)
+
+
+def newest_tags(count: int, *, aliases_from: int) -> set[str]:
+    """The tags of a `many` repository that share its newest created time (aliases carry
+    their image's time): one of them heads a newest-first listing."""
+    when = {version_tag(i): created_at(min(i, aliases_from)) for i in range(count)}
+    newest = max(when.values())
+    return {tag for tag, created in when.items() if created == newest}
+
+
 @dataclass
 class Seeded:
     repositories: int
@@ -180,23 +203,19 @@ def seed(root: Path) -> Seeded:
     for name in names:
         put_image(store, name, "latest", shared)
 
-    def many(repo: str, count: int) -> list[str]:
+    def many(repo: str, count: int, *, aliases_from: int | None = None) -> list[str]:
         tags = []
+        image = None
         for i in range(count):
-            tag = f"1.{i // 100}.{i % 100}"
-            day = 1 + i % 28
-            image = make_image(
-                store,
-                seed=f"{repo}:{tag}",
-                created=f"2024-02-{day:02d}T00:00:{i % 60:02d}Z",
-                layer=layer,
-            )
+            tag = version_tag(i)
+            if aliases_from is None or i <= aliases_from:
+                image = make_image(store, seed=f"{repo}:{tag}", created=created_at(i), layer=layer)
             put_image(store, repo, tag, image)
             tags.append(tag)
         return tags
 
     tags_300 = many(TAGS_300, 300)
-    tags_5000 = many(TAGS_5000, 5_000)
+    tags_5000 = many(TAGS_5000, 5_000, aliases_from=ALIASES_FROM)
     children = [
         make_image(
             store,
