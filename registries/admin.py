@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from registries.audit import Action, audit_record
 from registries.forms import RegistryForm
 from registries.models import ApiToken, AuditRecord, Registry, RegistryEvent
+from registries.retention import admin as retention_admin  # noqa: F401 (registers policies)
 from registries.services.activity import visible_audit_records, visible_events
 from registries.supplychain import admin as supplychain_admin  # noqa: F401 (registers keys)
 

@@ -1,0 +1,67 @@
+"""The plan's input, read from the inventory's index in a handful of queries."""
+
+from django.utils import timezone
+
+from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
+from registries.models import Registry
+from registries.retention.plan import ManifestFacts, Plan, TagRow, plan
+from registries.retention.rules import Rules
+
+CHUNK = 500  # digests per query: within SQLite's bound on parameters
+
+
+def _facts(row: dict) -> ManifestFacts:
+    layers = [(layer.get("digest", ""), layer.get("size") or 0) for layer in row["layers"] or []]
+    blobs = [(d, s) for d, s in layers if d]
+    if row["config_digest"]:
+        # The row's size is config plus layers (what a pull gets): the rest is the config.
+        blobs.append((row["config_digest"], max((row["size"] or 0) - sum(s for _, s in layers), 0)))
+    return ManifestFacts(
+        created=row["created"],
+        children=tuple(row["image_children"] or ()),
+        subject=row["subject_digest"],
+        blobs=tuple(blobs),
+    )
+
+
+def _manifests(registry: Registry, digests: set[str]) -> dict[str, ManifestFacts]:
+    """Facts for `digests` and, for indexes, their children (read in rounds)."""
+    found: dict[str, ManifestFacts] = {}
+    todo = set(digests)
+    while todo:
+        wanted = sorted(todo)
+        todo = set()
+        for start in range(0, len(wanted), CHUNK):
+            rows = IndexedManifest.objects.filter(
+                registry=registry, digest__in=wanted[start : start + CHUNK]
+            ).values(
+                "digest", "created", "image_children", "subject_digest", "layers",
+                "config_digest", "size",
+            )  # fmt: skip
+            for row in rows:
+                facts = found[row["digest"]] = _facts(row)
+                todo |= set(facts.children) - set(found)
+        todo -= set(found)
+    return found
+
+
+def index_plan(*, registry: Registry, rules: Rules) -> Plan:
+    """The plan for the registry's indexed repositories that the rules match."""
+    everything = IndexedRepository.objects.filter(registry=registry).values_list("pk", "name")
+    names = {pk: name for pk, name in everything if rules.matches_repository(name)}
+    repositories: dict[str, list[TagRow]] = {name: [] for name in names.values()}
+    rows = IndexedTag.objects.filter(repository__registry=registry).values_list(
+        "repository_id", "name", "digest", "first_seen"
+    )
+    elsewhere: set[str] = set()
+    for repository_id, name, digest, first_seen in rows.iterator(chunk_size=5000):
+        if repository_id in names:
+            repositories[names[repository_id]].append(TagRow(name, digest, first_seen))
+        else:
+            elsewhere.add(digest)
+    mine = {t.digest for tags in repositories.values() for t in tags}
+    manifests = _manifests(registry, mine | elsewhere)
+    return plan(
+        rules=rules, repositories=repositories, manifests=manifests, elsewhere=elsewhere,
+        now=timezone.now(),
+    )  # fmt: skip
