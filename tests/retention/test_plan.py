@@ -148,7 +148,7 @@ def test_reclaimable_bytes_count_each_blob_once_and_only_blobs_nothing_kept_uses
         d(4): image(1, used_elsewhere),  # tagged in another repository
     }
     tags = {"app": [tag("a", d(1)), tag("b", d(2)), tag("new", d(3))],
-            "other": [tag("a", d(1))]}  # fmt: skip
+            "other": [tag("b", d(2)), tag("new", d(3))]}  # fmt: skip
     result = plan(rules=rules(keep_last=1), repositories=tags, manifests=manifests,
                   elsewhere={d(4)}, now=NOW)  # fmt: skip
     assert result.reclaimable_bytes == 100 + 10 + 20  # the shared layer once
