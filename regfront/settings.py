@@ -206,6 +206,11 @@ if REGFRONT_INDEX_MAX_AGE < 1 or REGFRONT_SYNC_INTERVAL < 1:
 REGFRONT_SYNC_LEASE = env.int("REGFRONT_SYNC_LEASE", default=60)
 if max(REGFRONT_REQUEST_DEADLINE, REGFRONT_LISTING_DEADLINE) >= REGFRONT_SYNC_LEASE:
     fail("REGFRONT_SYNC_LEASE must be longer than the request and listing deadlines.")
+# Cleanup (registries/retention/): deletes per second a retention run sends at most (it holds
+# its policy's lease REGFRONT_SYNC_LEASE seconds past each renewal, like a sync).
+REGFRONT_RETENTION_RATE = env.float("REGFRONT_RETENTION_RATE", default=5.0)
+if REGFRONT_RETENTION_RATE <= 0:
+    fail("REGFRONT_RETENTION_RATE must be above 0 (deletes per second).")
 
 # --- Production hardening / logging / metrics (README "Production", docs/deploy.md) -----
 # HTTPS: secure cookies, HSTS and a redirect to https. The probes stay reachable over plain
