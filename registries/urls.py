@@ -1,7 +1,9 @@
 from django.urls import path, re_path
 
+from registries.contents.compare_views import CompareView
 from registries.contents.views import FilesView
 from registries.inventory.views import SearchView, SyncNowView
+from registries.retention import views as retention
 from registries.supplychain.views import SigningKeyRemoveView, SigningKeysView, SupplyChainView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
@@ -12,6 +14,7 @@ urlpatterns = [
     path("", browse.RegistryListView.as_view(), name="home"),
     path("go", browse.JumpView.as_view(), name="jump"),
     path("search/", SearchView.as_view(), name="search"),
+    path("compare/", CompareView.as_view(), name="compare"),
     path("activity/", activity.ActivityView.as_view(), name="activity"),
     path("account/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
     path("manage/registries/add/", manage.RegistryFormView.as_view(), name="registry_add"),
@@ -40,6 +43,41 @@ urlpatterns = [
         "manage/registries/<str:name>/signing-keys/<int:pk>/remove/",
         SigningKeyRemoveView.as_view(),
         name="signing_key_remove",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/",
+        retention.PolicyListView.as_view(),
+        name="retention",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/add/",
+        retention.PolicyFormView.as_view(),
+        name="retention_add",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/runs/<int:pk>/",
+        retention.RunDetailView.as_view(),
+        name="retention_run",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/<str:policy>/",
+        retention.PolicyPlanView.as_view(),
+        name="retention_policy",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/<str:policy>/edit/",
+        retention.PolicyFormView.as_view(),
+        name="retention_edit",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/<str:policy>/run/",
+        retention.RunNowView.as_view(),
+        name="retention_run_now",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/<str:policy>/pause/",
+        retention.PauseView.as_view(),
+        name="retention_pause",
     ),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
     # `<repo>:<tag>/files/<path>` or `<repo>@<digest>/files/<path>`: tags and digests hold no

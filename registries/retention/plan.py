@@ -121,7 +121,10 @@ def _keep_last(
         return {}
     n = rules.keep_last
     if rules.order == "version":
-        ranked = sorted(tags, key=lambda t: natural_key(t.name), reverse=True)[:n]
+        # The repository page's version sort, over tags holding a digit: `latest` or
+        # `stable` are no versions, and would otherwise rank above every number.
+        versions = [t for t in tags if any(c.isdigit() for c in t.name)]
+        ranked = sorted(versions, key=lambda t: natural_key(t.name), reverse=True)[:n]
         return {t.name: f"among the last {n} by version" for t in ranked}
     newest: dict[str, datetime] = {}
     for tag in tags:

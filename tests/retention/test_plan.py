@@ -57,6 +57,14 @@ def test_it_keeps_the_last_n_tags_by_version_order():
     assert out["delete"] == {d(1): ["1.2.0"], d(3): ["1.1.0"]}
 
 
+def test_version_order_counts_only_tags_that_hold_a_digit():
+    manifests = {d(1): image(1), d(2): image(2), d(3): image(3)}
+    tags = [tag("latest", d(1)), tag("v2", d(2)), tag("v1", d(3))]
+    out = run(rules(keep_last=1, order="version"), tags, manifests)
+    assert out["keep"] == {"v2": "among the last 1 by version"}
+    assert out["delete"] == {d(1): ["latest"], d(3): ["v1"]}
+
+
 def test_it_keeps_images_younger_than_d_days_and_tags_the_regex_finds():
     manifests = {d(1): image(100), d(2): image(5), d(3): image(100)}
     tags = [tag("a", d(1)), tag("b", d(2)), tag("keep-me", d(3))]
