@@ -25,8 +25,9 @@ def command(*args) -> str:
     return out.getvalue()
 
 
-def test_the_dry_run_json_is_the_plan_page_s_plan(client, persona, reg, registry_row,
-                                                   unique_repo_name):  # fmt: skip
+def test_the_dry_run_json_is_the_plan_page_s_plan(
+    client, persona, reg, registry_row, unique_repo_name
+):
     name = unique_repo_name("cli")
     stock(reg, name)
     row = indexed(registry_row(reg, name="cli"), name)

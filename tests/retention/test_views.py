@@ -48,8 +48,9 @@ def test_it_shows_the_plan_with_reasons_and_reclaimable_bytes(client, persona, s
     assert "Run now: delete 1 digest" in html
 
 
-def test_run_now_queues_a_run_of_the_plan_and_the_worker_runs_it(client, persona, stocked, reg,
-                                                                  settings):  # fmt: skip
+def test_run_now_queues_a_run_of_the_plan_and_the_worker_runs_it(
+    client, persona, stocked, reg, settings
+):
     settings.REGFRONT_RETENTION_RATE = 1000
     row, p, images = stocked
     persona("chris")
