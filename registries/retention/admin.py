@@ -24,6 +24,15 @@ class RetentionPolicyAdmin(_Visible, admin.ModelAdmin):
     list_filter = ("paused", ("registry", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "registry__name")
 
+    def save_model(self, request, obj, form, change) -> None:
+        from registries.retention.tasks import retention_schedule_policy
+
+        if change:  # the form's fields only: the run lease is the worker's
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+        else:
+            obj.save()
+        retention_schedule_policy(policy=obj)
+
 
 class RetentionItemInline(admin.TabularInline):
     model = RetentionItem
