@@ -401,6 +401,97 @@ SCHEMAS |= {
 }
 
 
+COMPARE_FACTS = _object(
+    {
+        "kind": {"enum": ["file", "dir", "symlink", "hardlink", "other"]},
+        "size": _nullable({"type": "integer", "minimum": 0}),
+        "permissions": STRING | {"description": "As `ls -l` shows them."},
+        "owner": STRING | {"description": "user:group (names, else ids)."},
+        "link": _nullable(STRING),
+    }
+)
+SCHEMAS |= {
+    "CompareImage": _object(
+        {
+            "reference": STRING | {"description": "As sent."},
+            "registry": STRING,
+            "repository": STRING,
+            "tag": _nullable(STRING),
+            "digest": STRING | {"description": "The image compared (an index's platform image)."},
+            "index_digest": _nullable(STRING),
+            "platform": _nullable(STRING),
+            "web_url": URL_PATH,
+        }
+    ),
+    "CompareFileChange": _object(
+        {
+            "path": STRING,
+            "change": {"enum": ["added", "removed", "changed"]},
+            "what": {
+                "type": "array",
+                "items": {"enum": ["kind", "size", "mode", "owner", "link"]},
+                "description": "For `changed`: which facts differ.",
+            },
+            "a": {"oneOf": [COMPARE_FACTS, {"type": "null"}]},
+            "b": {"oneOf": [COMPARE_FACTS, {"type": "null"}]},
+        }
+    ),
+    "CompareFiles": _object(
+        {
+            "counts": _object(
+                {k: {"type": "integer", "minimum": 0} for k in ("added", "removed", "changed")}
+            )
+        }
+        | PAGING
+        | {"items": {"type": "array", "items": _ref("CompareFileChange")}},
+        "All changes counted; one page of those matching `q` and `change`, by path.",
+    ),
+    "Comparison": _object(
+        {
+            "a": _ref("CompareImage"),
+            "b": _ref("CompareImage"),
+            "platform": _nullable(STRING) | {"description": "The platform chosen of an index."},
+            "config": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "field": STRING,
+                        "a": _nullable(STRING),
+                        "b": _nullable(STRING),
+                        "differs": {"type": "boolean"},
+                    }
+                ),
+            },
+            "layers": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "digest": STRING,
+                        "size": {"type": "integer", "minimum": 0},
+                        "a": _nullable({"type": "integer", "minimum": 1}),
+                        "b": _nullable({"type": "integer", "minimum": 1}),
+                        "change": {"enum": ["shared", "added", "removed"]},
+                    }
+                ),
+            },
+            "history": {
+                "type": "array",
+                "items": _object(
+                    {"a": _nullable(STRING), "b": _nullable(STRING), "differs": {"type": "boolean"}}
+                ),
+            },
+            "state": {
+                "enum": ["pending", "listing", "ready", "failed"],
+                "description": "Both images' layer listings in one word.",
+            },
+            "files": _or_null("CompareFiles"),
+            "web_url": URL_PATH,
+        },
+        "What b changed against a; `files` is null until every layer of both is listed.",
+    ),
+}
+
+
 def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -512,6 +603,18 @@ FILES_PATH = {
     "schema": {"type": "string", "default": ""},
     "description": "A path inside the image (`usr/bin`); empty for the root.",
 }
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+COMPARE_REFERENCE_PATTERN = (
+    rf"^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{{1,5}})?/{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})?$"
+)
+COMPARE_REFERENCE = {
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "pattern": COMPARE_REFERENCE_PATTERN, "maxLength": 200},
+    "description": "An image as people paste it: `registry-name/repo:tag`, "
+    "`host[:port]/repo@sha256:…` (the host of a configured registry).",
+}
 SEARCH_QUERY = {
     "name": "q",
     "in": "query",
@@ -603,6 +706,41 @@ PATHS = {
         "BuildKit attestations in its index and cosign's tags.",
         [REGISTRY_NAME, REPOSITORY, FILES_REFERENCE, SUPPLY_CHAIN_QUERY],
         {"200": _ok("SupplyChain", "What is attached to the image."), **REGISTRY_ERRORS},
+    ),
+    "/compare": _get(
+        "compareImages",
+        "Two images' differences: config, layers (shared, added, removed), history and "
+        "files (added, removed, changed), across repositories and registries.",
+        [
+            COMPARE_REFERENCE | {"name": "a", "example": "local/app:1.9.3"},
+            COMPARE_REFERENCE | {"name": "b", "example": "local/app:1.10.0"},
+            {
+                "name": "platform",
+                "in": "query",
+                "required": False,
+                "schema": STRING,
+                "description": "Which platform of an index (`linux/arm64`); default "
+                "linux/amd64 when both have it, or the only one they share.",
+            },
+            QUERY | {"description": "Only file changes whose path contains this text."},
+            {
+                "name": "change",
+                "in": "query",
+                "required": False,
+                "schema": {"enum": ["added", "removed", "changed"]},
+            },
+            PAGE,
+            PER_PAGE,
+        ],
+        {
+            "200": _ok("Comparison", "The differences."),
+            **REGISTRY_ERRORS,
+            "400": _error("A reference missing or not an image reference, or a bad parameter."),
+            "409": _error(
+                "A reference to something else than an image (`not_comparable`), or indexes "
+                "whose platform to compare is not given or not in both (`platform_required`)."
+            ),
+        },
     ),
     "/search": _get(
         "search",

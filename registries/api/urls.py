@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registries.api import contents, search, supplychain, views
+from registries.api import compare, contents, search, supplychain, views
 
 app_name = "api"
 
@@ -33,6 +33,8 @@ urlpatterns = [
         name="repository",
     ),
     path("search", search.SearchApi.as_view(), name="search"),
+    # `compare?a=&b=`: two images' differences (registries/api/compare.py).
+    path("compare", compare.CompareApi.as_view(), name="compare"),
     # JSON, not the HTML 404 page, for any path: `<path:…>` never matches a newline.
     re_path(r"^(?P<path>[\s\S]*)\Z", views.not_found),
 ]

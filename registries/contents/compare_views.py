@@ -45,6 +45,11 @@ class BadCompare(ValueError):
     """Input that names no image: a 400 with this sentence."""
 
 
+class NotComparable(BadCompare):
+    """A reference that names something other than an image (an artifact, a platform
+    manifest that is no image)."""
+
+
 class SideFailed(Exception):
     """A registry failed while one side was fetched: its page names that registry."""
 
@@ -117,7 +122,7 @@ def side_reference(
     text = text.strip()
     if not text:
         raise BadCompare(f"Reference {label} is missing: paste an image such as registry/repo:tag.")
-    if text.lower().startswith("sha256:"):
+    if text.lower().startswith("sha256:") and "/" not in text:  # `sha256:5000/x` is a host
         raise BadCompare(
             f"Reference {label} is a bare digest: write registry/repository@{text[:20]}…."
         )
@@ -166,7 +171,9 @@ def load_side(text: str, registries: list[Registry], *, label: str) -> Side:
         platforms = [detail.config.platform]
     else:
         what = "an artifact" if detail.kind == "artifact" else f"a {detail.kind} manifest"
-        raise BadCompare(f"Reference {label} is {what}, not an image: it has nothing to compare.")
+        raise NotComparable(
+            f"Reference {label} is {what}, not an image: it has nothing to compare."
+        )
     return Side(label, text.strip(), registry, reference, detail, platforms)
 
 
@@ -184,7 +191,7 @@ def _image(side: Side, platform: str | None) -> Image:
         )
     parsed = detail.manifest.parsed
     if not isinstance(parsed, ImageManifest) or not parsed.is_image or detail.config is None:
-        raise BadCompare(f"The {platform} manifest of reference {side.label} is not an image.")
+        raise NotComparable(f"The {platform} manifest of reference {side.label} is not an image.")
     files = _fetch(
         side.registry,
         lambda: image_files(
