@@ -102,19 +102,27 @@ def _group[T](hits: list[T], limit: int, *, capped: bool = False) -> Group[T]:
     return Group(hits=hits[:limit], more=len(hits) > limit or capped)
 
 
+# Hits are read unordered and sorted here: ordering 50,000 matches of `latest` in SQL to
+# show 20 costs a sort of all of them (~100 ms at 1,000,000 tags); unordered, the query
+# stops at the 21st. Past the limit the page shows *some* matches and asks for a more
+# precise search, which is what a person does with "only the first 20" anyway.
+
+
 def _repositories(visible: QuerySet, query: str, limit: int) -> Group[RepositoryHit]:
     rows = (
         IndexedRepository.objects.filter(registry__in=visible, name__icontains=query)
         .select_related("registry")
-        .order_by("name", "registry__name")[: limit + 1]
+        .order_by()[: limit + 1]
     )
-    return _group([RepositoryHit(registry=r.registry, repository=r.name) for r in rows], limit)
+    hits = [RepositoryHit(registry=r.registry, repository=r.name) for r in rows]
+    return _group(sorted(hits, key=lambda h: (h.repository, h.registry.name)), limit)
 
 
 def _tag_hits(tags: QuerySet, limit: int, via: dict[tuple[int, str], str]) -> list[TagHit]:
-    rows = tags.select_related("repository__registry").order_by(
-        "repository__registry__name", "repository__name", "name"
-    )[: limit + 1]
+    rows = sorted(
+        tags.select_related("repository__registry").order_by()[: limit + 1],
+        key=lambda t: (t.repository.registry.name, t.repository.name, t.name),
+    )
     return [
         TagHit(
             registry=t.repository.registry,
