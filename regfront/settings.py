@@ -149,6 +149,7 @@ REGISTRY_DISABLE_ADD_REMOVE = env.bool("REGISTRY_DISABLE_ADD_REMOVE", default=Fa
 
 # Registry traffic: caching, concurrency and limits (see README, "Settings").
 REGFRONT_CACHE_TTL = env.int("REGFRONT_CACHE_TTL", default=30)
+REGFRONT_CAPABILITY_TTL = 3600  # how long "this registry has no referrers API" is believed
 REGFRONT_SEEN_TTL = 24 * 3600  # how long a tag's last digest is kept for HEAD revalidation
 REGFRONT_STATUS_TTL = env.int("REGFRONT_STATUS_TTL", default=10)
 REGFRONT_STATUS_DEADLINE = env.float("REGFRONT_STATUS_DEADLINE", default=2.0)

@@ -42,6 +42,7 @@ KINDS: dict[str, str | None] = {
     "tag": "REGFRONT_CACHE_TTL",
     "tag-groups": "REGFRONT_CACHE_TTL",
     "referrers": "REGFRONT_CACHE_TTL",
+    "referrers-api": "REGFRONT_CAPABILITY_TTL",  # remembered only when the registry has none
     "supplychain-tags": "REGFRONT_CACHE_TTL",  # whether cosign's helper tags exist
     # A tag's last digest, for revalidating it with a conditional GET.
     "tag-seen": "REGFRONT_SEEN_TTL",

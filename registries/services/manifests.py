@@ -241,16 +241,24 @@ def manifest_referrers(
 
     def fetch() -> list[Descriptor] | None:
         client = client_for(registry)
-        try:
-            found = client.referrers(repository, digest)
-        except (errors.NotFound, errors.Unsupported, errors.Denied):
-            found = None
-        if found is not None:
-            return found
+        # A registry with the referrers API never answers it 404 (OCI distribution 1.1), so
+        # one 404 says it has none: remembered, the next tag pages skip asking.
+        no_api = make_key("referrers-api", registry.pk)
+        if peek(no_api) is None:
+            try:
+                found = client.referrers(repository, digest)
+                if found is not None:
+                    return found
+                store(no_api, False)
+            except (errors.NotFound, errors.Unsupported, errors.Denied):
+                pass  # says nothing about the API: try the tag
         # Registries without the referrers API (distribution 2.8): pushers keep an index
         # tagged <alg>-<hex> instead, the referrers tag schema.
+        tag = referrers_tag(digest)
+        if _index_lacks_tag(registry, repository, tag):
+            return None
         try:
-            fallback = client.manifest(repository, referrers_tag(digest))
+            fallback = client.manifest(repository, tag)
         except (errors.NotFound, errors.Denied):
             return None
         if fallback is not None and isinstance(fallback.parsed, ImageIndex):
@@ -261,3 +269,13 @@ def manifest_referrers(
         make_key("referrers", registry.pk, repository, generation, digest),
         fetch,
     )
+
+
+def _index_lacks_tag(registry: Registry, repository: str, tag: str) -> bool:
+    """True when a fresh index of the repository has no such tag: no request needed."""
+    from registries.inventory.reads import indexed_repository, repository_origin  # a cycle
+
+    indexed = indexed_repository(registry=registry, name=repository)
+    if indexed is None or repository_origin(registry=registry, repository=indexed).state != "fresh":
+        return False
+    return not indexed.tags.filter(name=tag).exists()

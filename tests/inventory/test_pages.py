@@ -82,15 +82,37 @@ def test_an_indexed_tag_page_lists_every_sibling_from_the_index_without_a_head_p
     listed = re.findall(r">([^<>]+)</a></li>", siblings)
     assert listed == ["1.0"] + [t for t in SHARED if t != "s05"]
     image = reg.images["1.0"]
-    # The manifest by tag and its config, and the referrers lookup (distribution 2.8 has no
-    # referrers API: a 404, then the referrers tag schema); no tag list, no HEAD at all.
-    hex_ = image.digest.split(":")[1]
+    # The manifest by tag and its config, and the referrers API (distribution 2.8 has none:
+    # a 404); the index has no referrers tag `sha256-<hex>`, so that is not asked for. No
+    # tag list, no HEAD at all.
     assert requests_by_path(registry_requests) == [
         ("GET", f"/v2/{APP}/blobs/{image.config_digest}"),
         ("GET", f"/v2/{APP}/manifests/s05"),
-        ("GET", f"/v2/{APP}/manifests/sha256-{hex_}"),
         ("GET", f"/v2/{APP}/referrers/{image.digest}"),
     ]
+    # The registry's 404 is remembered: another image's page costs its manifest and config.
+    registry_requests.clear()
+    get(client, f"{APP}:2.0")
+    assert requests_by_path(registry_requests) == [
+        ("GET", f"/v2/{APP}/blobs/{reg.images['2.0'].config_digest}"),
+        ("GET", f"/v2/{APP}/manifests/2.0"),
+    ]
+
+
+def test_a_referrers_tag_in_the_index_is_still_read(
+    client, registry_factory, registry_row, registry_requests
+):
+    running = registry_factory()
+    signed = push_image(running, "signed/app", "v1", seed="pages-signed", layers=1)
+    hex_ = signed.digest.split(":")[1]
+    push_image(running, "signed/app", f"sha256-{hex_}", seed="pages-referrers", layers=1)
+    row = registry_row(running, name="signed")
+    repository_sync(registry=row, repository="signed/app")
+    registry_requests.clear()
+    response = client.get("/registry/signed/signed/app:v1")
+    assert response.status_code == 200
+    asked = sorted((r.method, r.path) for r in registry_requests if r.registry == "signed")
+    assert ("GET", f"/v2/signed/app/manifests/sha256-{hex_}") in asked
 
 
 def test_siblings_are_listed_in_full_for_5000_tags_in_one_query(client, reg, row, settings):
