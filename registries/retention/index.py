@@ -24,13 +24,37 @@ def _facts(row: dict) -> ManifestFacts:
     )
 
 
+# Manifests are content addressed, so their facts never change: each process keeps those it
+# read (bounded), and a warm plan reads only the tags.
+_FACTS: dict[tuple[int, str], ManifestFacts] = {}
+FACTS_MAX = 200_000
+
+
+def _remembered(registry: Registry, digests: set[str]) -> dict[str, ManifestFacts]:
+    found = {}
+    for digest in digests:
+        facts = _FACTS.get((registry.pk, digest))
+        if facts is not None:
+            found[digest] = facts
+    return found
+
+
+def _remember(registry: Registry, found: dict[str, ManifestFacts]) -> None:
+    if len(_FACTS) + len(found) > FACTS_MAX:
+        _FACTS.clear()
+    _FACTS.update(((registry.pk, digest), facts) for digest, facts in found.items())
+
+
 def _manifests(registry: Registry, digests: set[str]) -> dict[str, ManifestFacts]:
     """Facts for `digests` and, for indexes, their children (read in rounds)."""
     found: dict[str, ManifestFacts] = {}
+    read: dict[str, ManifestFacts] = {}
     todo = set(digests)
     while todo:
-        wanted = sorted(todo)
-        todo = set()
+        known = _remembered(registry, todo)
+        found |= known
+        wanted = sorted(todo - set(known))
+        todo = {child for facts in known.values() for child in facts.children}
         for start in range(0, len(wanted), CHUNK):
             rows = IndexedManifest.objects.filter(
                 registry=registry, digest__in=wanted[start : start + CHUNK]
@@ -39,9 +63,10 @@ def _manifests(registry: Registry, digests: set[str]) -> dict[str, ManifestFacts
                 "config_digest", "size",
             )  # fmt: skip
             for row in rows:
-                facts = found[row["digest"]] = _facts(row)
-                todo |= set(facts.children) - set(found)
-        todo -= set(found)
+                facts = found[row["digest"]] = read[row["digest"]] = _facts(row)
+                todo.update(facts.children)
+        todo.difference_update(found)
+    _remember(registry, read)
     return found
 
 

@@ -117,14 +117,16 @@ def _age_from(tag: TagRow, manifests: dict[str, ManifestFacts]) -> datetime:
 def _keep_last(
     rules: Rules, tags: list[TagRow], manifests: dict[str, ManifestFacts]
 ) -> dict[str, str]:
+    """`tags` in version order (the repository page's sort key)."""
     if not rules.keep_last:
         return {}
     n = rules.keep_last
     if rules.order == "version":
         # The repository page's version sort, over tags holding a digit: `latest` or
         # `stable` are no versions, and would otherwise rank above every number.
+        # `tags` come sorted by that key already: the highest versions are the last ones.
         versions = [t for t in tags if any(c.isdigit() for c in t.name)]
-        ranked = sorted(versions, key=lambda t: natural_key(t.name), reverse=True)[:n]
+        ranked = versions[::-1][:n]
         return {t.name: f"among the last {n} by version" for t in ranked}
     newest: dict[str, datetime] = {}
     for tag in tags:
