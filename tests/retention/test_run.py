@@ -160,7 +160,9 @@ def test_a_registry_with_deletes_off_stops_the_run_with_one_sentence(
     assert set(tags_now(registry_nodelete, "app")) == {"1.2.0", "1.9.3", "1.10.0", "latest"}
 
 
-def test_deletes_keep_to_the_configured_rate(reg, registry_row, unique_repo_name, settings):
+def test_deletes_keep_to_the_configured_rate_with_one_head_and_one_delete_each(
+    reg, registry_row, unique_repo_name, settings, registry_requests
+):
     name = unique_repo_name("rate")
     for n in range(4):
         push_image(reg, name, f"0.{n}", seed=f"{name}-{n}", created=f"2023-0{n + 1}-01T00:00:00Z",
@@ -168,6 +170,11 @@ def test_deletes_keep_to_the_configured_rate(reg, registry_row, unique_repo_name
     row = indexed(registry_row(reg, name="rate"), name)
     run = new_run(policy(row, name))
     settings.REGFRONT_RETENTION_RATE = 5
+    registry_requests.clear()  # the sync's requests
     started = time.monotonic()
     run = run_execute(run_id=run.pk)
     assert run.deleted == 3 and time.monotonic() - started >= 2 * 0.2
+    # One tag list for the repository, then one HEAD and one DELETE per digest.
+    sent = [(r.method, r.path.rsplit("/", 2)[-2]) for r in registry_requests]
+    assert sorted(sent) == sorted([("GET", "tags")] + [("HEAD", "manifests")] * 3
+                                  + [("DELETE", "manifests")] * 3)  # fmt: skip
