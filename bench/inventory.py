@@ -130,7 +130,13 @@ def measure_pages(server, work: Path, registry, access: AccessLog) -> dict:
     page = requests.get(server.url + tag_path, timeout=60).text
     listed = set(re.findall(rf'href="/registry/bench/{TAGS_5000}:([^"]+)"', page))
     raw = [raw_image(registry.url, TAGS_5000, ALIAS_TAG) for _ in range(20)]
-    log(f"  tag page cold {ms(median(cold))} ms, raw manifest + config {ms(median(raw))} ms")
+    warm_both_workers(server.url + tag_path)
+    with requests.Session() as session:
+        tag_warm = [timed_get(session, server.url + tag_path) for _ in range(WARM_SAMPLES)]
+    log(
+        f"  tag page cold {ms(median(cold))} ms, warm {ms(median(tag_warm))} ms, "
+        f"raw manifest + config {ms(median(raw))} ms"
+    )
 
     by_version = f"/registry/bench/{TAGS_5000}/?sort=natural"
     newest = f"/registry/bench/{TAGS_5000}/?sort=newest"
@@ -143,6 +149,7 @@ def measure_pages(server, work: Path, registry, access: AccessLog) -> dict:
     return {
         "tag_cold": cold,
         "tag_cold_counts": cold_counts,
+        "tag_warm": tag_warm,
         "raw": raw,
         "siblings_expected": len(siblings),
         "siblings_listed": len(siblings & listed),
@@ -314,6 +321,7 @@ def report(facts: dict) -> tuple[str, list[tuple[str, bool, str]]]:
     ]
     cold, raw = median(pages["tag_cold"]), median(pages["raw"])
     registry_requests = pages["tag_cold_counts"][-1]
+    tag_warm = median(pages["tag_warm"])
     warm_version = median(pages["warm"]["by version"])
     warm_newest = median(pages["warm"]["newest first"])
     lines += [
@@ -322,6 +330,10 @@ def report(facts: dict) -> tuple[str, list[tuple[str, bool, str]]]:
         f"| tag page `{TAGS_5000}:{ALIAS_TAG}` cold cache, indexed (median of {COLD_SAMPLES}) "
         f"| {ms(cold)} ms |",
         f"| its registry requests (access log) | {dict(registry_requests)} |",
+        f"| the same page warm (median of {WARM_SAMPLES}): what Django costs it without the "
+        f"registry | {ms(tag_warm)} ms |",
+        f"| cold minus warm: what asking the registry adds | {ms(cold - tag_warm)} ms "
+        f"({(cold - tag_warm) / raw:.1f} x raw) |",
         f"| raw registry: that manifest + config, warm connection (median of 20) | {ms(raw)} ms |",
         f"| siblings listed | {pages['siblings_listed']} of {pages['siblings_expected']} |",
         f"| 5,000-tag repository page by version, warm | {ms(warm_version)} ms |",
