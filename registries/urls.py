@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registries.contents.compare_views import CompareView
+from registries.contents.compare_views import CompareView, PreviousVersionView
 from registries.contents.views import FilesView
 from registries.inventory.views import SearchView, SyncNowView
 from registries.retention import views as retention
@@ -15,6 +15,7 @@ urlpatterns = [
     path("go", browse.JumpView.as_view(), name="jump"),
     path("search/", SearchView.as_view(), name="search"),
     path("compare/", CompareView.as_view(), name="compare"),
+    path("compare/previous/", PreviousVersionView.as_view(), name="compare_previous"),
     path("activity/", activity.ActivityView.as_view(), name="activity"),
     path("account/api-tokens/", ApiTokensView.as_view(), name="api_tokens"),
     path("manage/registries/add/", manage.RegistryFormView.as_view(), name="registry_add"),
@@ -58,6 +59,11 @@ urlpatterns = [
         "manage/registries/<str:name>/retention/runs/<int:pk>/",
         retention.RunDetailView.as_view(),
         name="retention_run",
+    ),
+    path(
+        "manage/registries/<str:name>/retention/runs/<int:pk>/resume/",
+        retention.RunResumeView.as_view(),
+        name="retention_run_resume",
     ),
     path(
         "manage/registries/<str:name>/retention/<str:policy>/",

@@ -131,6 +131,22 @@ class PauseView(RetentionMixin, View):
         return redirect(self.policy_url())
 
 
+class RunResumeView(RetentionMixin, View):
+    """POST: queue a stopped, paused or killed run again; it resumes at its first open digest
+    (a run still going holds its policy's lease, so a second worker waits for it)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        run = get_object_or_404(RetentionRun, registry=self.registry, pk=self.kwargs["pk"])
+        if run.state == RetentionRun.State.DONE:
+            messages.info(request, f"Run {run.pk} has finished: nothing to resume.")
+        else:
+            retention_enqueue_run(run=run)
+            messages.success(request, f"Run {run.pk} is queued to resume.")
+        return redirect("registries:retention_run", self.registry.name, run.pk)
+
+
 class RunDetailView(RetentionMixin, TemplateView):
     template_name = "registries/retention_run.html"
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from registries.retention.models import RetentionPolicy, RetentionRun
-from registries.retention.run import run_execute
+from registries.retention.rules import Rules
+from registries.retention.run import run_create, run_execute
 from tests.retention.support import indexed, policy, stock, tags_now
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +139,20 @@ def test_it_adds_and_edits_policies_and_refuses_bad_rules(client, persona, stock
     assert RetentionPolicy.objects.get(name="weekly").keep_last == 7
     assert client.get(url("retention", row.name)).status_code == 200
     assert client.get(url("retention_policy", row.name, "nope")).status_code == 404
+
+
+def test_a_stopped_run_can_be_queued_again_and_a_finished_one_not(client, persona, stocked):
+    row, p, _ = stocked
+    persona("chris")
+    client.post(url("retention_pause", row.name, p.name), {"paused": "1"})
+    run = run_create(registry=row, rules=Rules.from_policy(p), policy=p, trigger="portal")
+    assert run_execute(run_id=run.pk).state == "paused"
+    client.post(url("retention_pause", row.name, p.name), {"paused": "0"})
+    assert "Resume this run" in client.get(url("retention_run", row.name, run.pk)).content.decode()
+    answer = client.post(url("retention_run_resume", row.name, run.pk))
+    assert answer.status_code == 302
+    task = DBTaskResult.objects.get(task_path="registries.retention.tasks.retention_run")
+    assert task.args_kwargs["kwargs"] == {"run_id": run.pk}
+    RetentionRun.objects.filter(pk=run.pk).update(state="done")
+    client.post(url("retention_run_resume", row.name, run.pk))
+    assert DBTaskResult.objects.filter(task_path__endswith="retention_run").count() == 1
