@@ -2,6 +2,9 @@
 `registries.change_registry` who may see the registry (others: 404 for a hidden registry,
 403 otherwise). Changes are POSTs (CSRF); a run is the worker's job, never the page's."""
 
+import hashlib
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import IntegrityError
@@ -15,6 +18,7 @@ from registries.models import Registry
 from registries.retention.forms import FIELDS, RetentionPolicyForm
 from registries.retention.index import index_plan
 from registries.retention.models import RetentionPolicy, RetentionRun
+from registries.retention.plan import Plan
 from registries.retention.rules import Rules
 from registries.retention.run import run_create
 from registries.retention.tasks import retention_enqueue_run, retention_schedule_policy
@@ -91,6 +95,11 @@ class PolicyFormView(RetentionMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+def plan_fingerprint(plan: Plan) -> str:
+    """What the person saw: Run now runs that plan or nothing."""
+    return hashlib.sha256(json.dumps(plan.as_json(), sort_keys=True).encode()).hexdigest()
+
+
 class PolicyPlanView(RetentionMixin, TemplateView):
     """The policy's dry-run plan from the index, its runs, Run now and Pause."""
 
@@ -98,11 +107,14 @@ class PolicyPlanView(RetentionMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         plan = index_plan(registry=self.registry, rules=Rules.from_policy(self.policy))
-        return super().get_context_data(plan=plan, runs=list(self.policy.runs.all()[:20]), **kwargs)
+        runs = list(self.policy.runs.all()[:20])
+        fingerprint = plan_fingerprint(plan)
+        return super().get_context_data(plan=plan, fingerprint=fingerprint, runs=runs, **kwargs)
 
 
 class RunNowView(RetentionMixin, View):
-    """POST: store the plan as it is now and queue its run for the worker."""
+    """POST: store the plan the page showed (unchanged since: its fingerprint) and queue its
+    run for the worker."""
 
     http_method_names = ["post"]
 
@@ -110,9 +122,14 @@ class RunNowView(RetentionMixin, View):
         if self.policy.paused:
             messages.error(request, f"Policy {self.policy.name} is paused: resume it first.")
             return redirect(self.policy_url())
+        plan = index_plan(registry=self.registry, rules=Rules.from_policy(self.policy))
+        if request.POST.get("plan") != plan_fingerprint(plan):
+            messages.error(request, "The plan changed since the page showed it (the index was "
+                           "updated, or the policy edited): review it, then run it.")  # fmt: skip
+            return redirect(self.policy_url())
         run = run_create(registry=self.registry, rules=Rules.from_policy(self.policy),
                          policy=self.policy, trigger=RetentionRun.Trigger.PORTAL,
-                         user=request.user)  # fmt: skip
+                         user=request.user, plan=plan)  # fmt: skip
         retention_enqueue_run(run=run)
         messages.success(request, f"Run {run.pk} of {self.policy.name} is queued.")
         return redirect("registries:retention_run", self.registry.name, run.pk)

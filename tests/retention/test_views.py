@@ -55,7 +55,8 @@ def test_run_now_queues_a_run_of_the_plan_and_the_worker_runs_it(
     settings.REGFRONT_RETENTION_RATE = 1000
     row, p, images = stocked
     persona("chris")
-    answer = client.post(url("retention_run_now", row.name, p.name))
+    shown = client.get(url("retention_policy", row.name, p.name)).context["fingerprint"]
+    answer = client.post(url("retention_run_now", row.name, p.name), {"plan": shown})
     run = RetentionRun.objects.get()
     assert answer.status_code == 302 and answer.url == url("retention_run", row.name, run.pk)
     task = DBTaskResult.objects.get(task_path="registries.retention.tasks.retention_run")
@@ -156,3 +157,15 @@ def test_a_stopped_run_can_be_queued_again_and_a_finished_one_not(client, person
     RetentionRun.objects.filter(pk=run.pk).update(state="done")
     client.post(url("retention_run_resume", row.name, run.pk))
     assert DBTaskResult.objects.filter(task_path__endswith="retention_run").count() == 1
+
+
+def test_run_now_refuses_a_plan_that_changed_since_the_page_showed_it(client, persona, stocked):
+    row, p, _ = stocked
+    persona("chris")
+    shown = client.get(url("retention_policy", row.name, p.name)).context["fingerprint"]
+    RetentionPolicy.objects.filter(pk=p.pk).update(keep_last=3)  # someone edits the policy
+    answer = client.post(url("retention_run_now", row.name, p.name), {"plan": shown})
+    assert answer.status_code == 302 and answer.url == url("retention_policy", row.name, p.name)
+    assert not RetentionRun.objects.exists() and not DBTaskResult.objects.exists()
+    page = client.get(answer.url)
+    assert "The plan changed since the page showed it" in page.content.decode()
