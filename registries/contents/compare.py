@@ -252,3 +252,13 @@ def files_diff(a: Tree, b: Tree) -> FilesDiff:
             if what:
                 changes.append(FileChange(path, "changed", facts_a, facts_b, what))
     return FilesDiff(changes)
+
+
+def previous_version(tags: Sequence[str], tag: str) -> str | None:
+    """The tag before `tag` in `tags` (naturally sorted: 1.2 before 1.10), counting only tags
+    that hold a digit: `latest` or `main` are no versions, and have none before them."""
+    versions = [t for t in tags if any(c.isdigit() for c in t)]
+    if tag not in versions:
+        return None
+    at = versions.index(tag)
+    return versions[at - 1] if at else None

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -31,6 +32,7 @@ from registries.client.reference import (
 from registries.contents import compare
 from registries.contents.services import ImageFiles, image_files
 from registries.contents.services import _merged as merged_tree
+from registries.inventory.answers import tag_table
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit
 from registries.views.errors import registry_error_response
@@ -303,3 +305,33 @@ class CompareView(TemplateView):
 
     def kept(self) -> dict[str, str]:
         return {k: self.request.GET[k] for k in ("platform",) if self.request.GET.get(k)}
+
+
+def previous_url(registry: Registry, repository: str, tag: str) -> str:
+    """The tag page's "Compare with previous version" link."""
+    query = urlencode({"of": f"{registry.name}/{repository}:{tag}"})
+    return f"{reverse('registries:compare_previous')}?{query}"
+
+
+class PreviousVersionView(TemplateView):
+    """`/compare/previous/?of=<registry>/<repo>:<tag>`: to the compare of the tag before it
+    in version order (from the index where it has the repository, else the live list)."""
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        registries = list(Registry.objects.visible_to(request.user))
+        try:
+            registry, reference = side_reference(request.GET.get("of", ""), registries, label="of")
+        except BadCompare as exc:
+            return bad_compare_response(request, str(exc))
+        if not reference.tag or reference.digest:
+            return bad_compare_response(request, "Only a tag has a previous version.")
+        repository, tag = reference.repository, reference.tag
+        try:
+            table = _fetch(registry, lambda: tag_table(registry=registry, repository=repository))
+        except SideFailed as exc:
+            return registry_error_response(request, exc.registry, exc.error)
+        previous = compare.previous_version(table.tags, tag)
+        if previous is None:
+            raise Http404(f"{repository}:{tag} has no earlier version to compare with.")
+        this = f"{registry.name}/{repository}"
+        return redirect(compare_url(f"{this}:{previous}", f"{this}:{tag}"))

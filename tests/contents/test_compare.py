@@ -323,3 +323,39 @@ def test_registry_strings_are_escaped(client, regs, rows):
 def test_without_references_the_page_is_the_form(client, rows):
     html = get(client).content.decode()
     assert 'name="a"' in html and 'name="b"' in html and "Config" not in html
+
+
+def test_the_previous_version_counts_only_tags_with_a_digit():
+    tags = ["1.2", "1.10", "latest", "2.0-rc1", "main"]
+    assert compare.previous_version(tags, "1.10") == "1.2"
+    assert compare.previous_version(tags, "2.0-rc1") == "1.10"
+    assert compare.previous_version(tags, "1.2") is None
+    assert compare.previous_version(tags, "latest") is None
+
+
+@pytest.mark.django_db
+def test_the_tag_page_links_to_the_compare_with_the_previous_version(client, regs, rows):
+    html = client.get("/registry/one/compare/app:1.5").content.decode()
+    link = "/compare/previous/?of=one/compare/app:1.5"
+    assert f'href="{link}">Compare with previous version</a>' in html
+    response = client.get(link)
+    assert response.status_code == 302
+    assert (
+        response["Location"] == "/compare/?a=one%2Fcompare%2Fapp%3A1.4&b=one%2Fcompare%2Fapp%3A1.5"
+    )
+    assert client.get("/compare/previous/?of=one/compare/app:1.4").status_code == 404
+    assert client.get("/compare/previous/?of=one/compare/app@sha256:" + "0" * 64).status_code == 400
+    assert client.get("/compare/previous/?of=one/Compare").status_code == 400
+    digest_page = client.get(f"/registry/one/compare/app@{regs[0].pushed['b'].digest}")
+    assert digest_page.status_code == 200
+    assert "Compare with previous version" not in digest_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_repository_page_offers_a_compare_of_two_tags(client, rows):
+    html = client.get("/registry/one/compare/app/").content.decode()
+    assert 'action="/compare/"' in html
+    # Tags come in version order: a is the first (older), b the second.
+    a_select, b_select = html.split('id="compare-a"')[1].split('id="compare-b"')
+    assert '<option value="one/compare/app:1.4" selected>1.4</option>' in a_select
+    assert '<option value="one/compare/app:1.5" selected>1.5</option>' in b_select
