@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 	$(PY) bench/inventory.py
 	$(PY) bench/contents.py
+	$(PY) bench/compare.py
 
 clean:
 	rm -rf $(VENV) staticfiles artifacts
