@@ -30,8 +30,7 @@ from registries.client.reference import (
     repository_on,
 )
 from registries.contents import compare
-from registries.contents.services import ImageFiles, image_files
-from registries.contents.services import _merged as merged_tree
+from registries.contents.services import ImageFiles, image_files, merged_tree
 from registries.inventory.answers import tag_table
 from registries.models import Registry
 from registries.services.bulkhead import registry_visit

@@ -62,7 +62,7 @@ def image_files(*, registry: Registry, repository: str, manifest: ImageManifest)
     ]
     ready = all(row.listing.state == LayerListing.State.READY for row in rows)
     digests = tuple(row.listing.digest for row in rows)
-    tree = _merged(registry_id=registry.pk, digests=digests) if ready else None
+    tree = merged_tree(registry_id=registry.pk, digests=digests) if ready else None
     return ImageFiles(layers=rows, tree=tree)
 
 
@@ -249,7 +249,7 @@ def _enqueue(listing_id: int, repository: str) -> None:
 
 
 @functools.lru_cache(maxsize=TREES_KEPT)
-def _merged(*, registry_id: int, digests: tuple[str, ...]) -> Tree:
+def merged_tree(*, registry_id: int, digests: tuple[str, ...]) -> Tree:
     """Keyed by the layers' digests: content addressed, so a kept tree is never stale."""
     rows = LayerListing.objects.filter(registry_id=registry_id, digest__in=digests)
     by_digest = {row.digest: row for row in rows}

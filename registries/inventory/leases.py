@@ -21,6 +21,11 @@ from registries.inventory.models import SyncLease
 from registries.models import Registry
 
 
+def new_holder() -> str:
+    """A lease holder's name: which machine and process, unique per holder."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
+
+
 class LeaseHeld(Exception):
     """Another sync holds the lease, until `expires` at the latest (unless renewed)."""
 
@@ -44,7 +49,7 @@ class Leases:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.holder = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
+        self.holder = new_holder()
         self.held: set[str] = set()
         self._renewed = time.monotonic()
 

@@ -2,9 +2,6 @@
 UPDATEs (atomic on PostgreSQL and SQLite), lasting REGFRONT_SYNC_LEASE seconds past its last
 renewal so that a killed worker's run can be resumed by another."""
 
-import os
-import socket
-import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,10 +17,6 @@ class RunHeld(Exception):
     def __init__(self, expires: datetime) -> None:
         self.expires = expires
         super().__init__(f"another run of this policy is running (lease until {expires})")
-
-
-def new_holder() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
 def _expiry() -> datetime:

@@ -21,9 +21,10 @@ from django.utils import timezone
 from registries.audit import Action, Outcome, audit_record
 from registries.client import errors
 from registries.client.api import RegistryClient
+from registries.inventory.leases import new_holder
 from registries.models import Registry
 from registries.retention.index import index_plan
-from registries.retention.lease import RunHeld, lease_release, lease_renew, lease_take, new_holder
+from registries.retention.lease import RunHeld, lease_release, lease_renew, lease_take
 from registries.retention.models import RetentionItem, RetentionPolicy, RetentionRun
 from registries.retention.plan import Plan
 from registries.retention.rules import Rules
