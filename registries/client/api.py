@@ -6,9 +6,11 @@ Docker registry API: https://distribution.github.io/distribution/spec/api/
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -40,6 +42,9 @@ FILTERS_APPLIED_HEADER = "OCI-Filters-Applied"
 DEFAULT_PAGE_SIZE = 1000
 POOL_SIZE = 16
 JSON_ACCEPT = {"Accept": "application/json"}
+# How a registry deletes: a tag alone, only by digest (every sibling tag goes), or not at all.
+DeleteSupport = Literal["tag", "digest", "off"]
+DIGEST_ONLY = "This registry deletes by digest only: a tag cannot be removed alone."
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,34 @@ class RegistryClient:
             "DELETE", f"/v2/{repository}/manifests/{digest}", scopes=(delete_scope(repository),),
             accept=(200, 202, 204), max_bytes=self.limits.max_error_bytes, not_found="manifest",
         )  # fmt: skip
+
+    def delete_tag(self, repository: str, tag: str) -> None:
+        """Remove the tag alone: its manifest and every other tag on it stay (OCI distribution
+        spec 1.1; distribution 3, zot, Harbor). Unsupported where deletes are by digest only:
+        distribution 2.8 reads the tag as a digest and answers 400 DIGEST_INVALID."""
+        repository, tag = check_repository(repository), check_tag(tag)
+        try:
+            self._transport.send(
+                "DELETE", f"/v2/{repository}/manifests/{tag}", scopes=(delete_scope(repository),),
+                accept=(200, 202, 204), max_bytes=self.limits.max_error_bytes, not_found="manifest",
+            )  # fmt: skip
+        except errors.BadResponse as exc:
+            if exc.status != 400:
+                raise
+            raise errors.Unsupported(DIGEST_ONLY, status=400) from exc
+
+    def delete_support(self, repository: str) -> DeleteSupport:
+        """How this registry deletes, asked without changing anything: a tag-only DELETE of a
+        tag that cannot exist answers 404 where tags can go alone, 400 where deletes are by
+        digest only, 405 where deletes are off."""
+        probe = f"regfront-probe-{secrets.token_hex(8)}"
+        try:
+            self.delete_tag(repository, probe)
+        except errors.NotFound:
+            return "tag"
+        except errors.Unsupported as exc:
+            return "digest" if exc.status == 400 else "off"
+        return "tag"  # 202: a registry that untags without looking first
 
 
 def _identifier(reference: str) -> str:

@@ -92,6 +92,7 @@ class RetentionRun(models.Model):
         PORTAL = "portal", "Run now"
         SCHEDULE = "schedule", "Schedule"
         COMMAND = "command", "Command"
+        SELECTION = "selection", "Delete selected"
 
     policy = models.ForeignKey(
         RetentionPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
@@ -135,6 +136,9 @@ class RetentionItem(models.Model):
     repository = models.CharField(max_length=255)
     digest = models.CharField(max_length=200)
     tags = models.JSONField(default=list, help_text="The tags the plan saw on the digest.")
+    tag_only = models.BooleanField(
+        default=False, help_text="Remove these tags alone; the digest and its other tags stay."
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     reason = models.TextField(blank=True)
     holder = models.CharField(max_length=80, blank=True)

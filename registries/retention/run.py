@@ -9,6 +9,8 @@ one sentence.
 
 Deletes are by digest (distribution 2.8 refuses tag-only deletes): every tag on the digest
 goes, which is why the plan and the re-check make sure each of those tags was meant to go.
+A tag-only item (delete selected, on a registry that removes a tag alone) removes just its
+tags, each only while it still points at the item's digest.
 """
 
 import time
@@ -28,6 +30,7 @@ from registries.retention.lease import RunHeld, lease_release, lease_renew, leas
 from registries.retention.models import RetentionItem, RetentionPolicy, RetentionRun
 from registries.retention.plan import Plan
 from registries.retention.rules import Rules
+from registries.services.cache import repository_touch
 from registries.services.changes import manifest_delete
 from registries.services.clients import client_for
 
@@ -123,6 +126,8 @@ def _finish(item: RetentionItem, state: str, reason: str = "") -> None:
 
 
 def _refused_sentence(registry: Registry, exc: errors.RegistryError) -> str:
+    if isinstance(exc, errors.Unsupported) and exc.status == 400:
+        return f"The registry {registry.name} no longer removes a tag alone, so the run stopped."
     if isinstance(exc, errors.Unsupported):
         return (
             f"The registry {registry.name} has deletes turned off (405 UNSUPPORTED), so the run "
@@ -131,30 +136,60 @@ def _refused_sentence(registry: Registry, exc: errors.RegistryError) -> str:
     return f"The registry {registry.name} refused regfront's deletes, so the run stopped: {exc}"
 
 
+def _untag(run: RetentionRun, client: RegistryClient, item: RetentionItem, pace: _Pace) -> str:
+    """Remove the item's tags alone, each only while it still points at the item's digest;
+    "" when some went, else why none did."""
+    removed = []
+    try:
+        for tag in item.tags:
+            try:
+                if client.manifest_digest(item.repository, tag) != item.digest:
+                    continue  # moved since the plan: no longer what the person chose
+                pace.wait()
+                client.delete_tag(item.repository, tag)
+            except errors.NotFound:
+                continue
+            removed.append(tag)
+    finally:
+        repository_touch(run.registry.pk, item.repository)
+        if removed and removed != item.tags:  # the audit and the run's page say what went
+            item.tags = removed
+            item.save(update_fields=["tags"])
+    return "" if removed else "its tags moved or went since the plan"
+
+
 def _delete_one(
     run: RetentionRun, client: RegistryClient, item: RetentionItem, added: dict[str, str],
     pace: _Pace, user,
 ) -> None:  # fmt: skip
     record = {"user": user, "action": Action.MANIFEST_DELETE, "source": "retention",
               "registry_name": run.registry.name, "repository": item.repository,
-              "digest": item.digest, "tags": item.tags}  # fmt: skip
-    why = _recheck(client, item, added)
-    if why:
-        return _finish(item, Item.SKIPPED, why)
-    pace.wait()
+              "digest": item.digest}  # fmt: skip
+    if not item.tag_only:
+        why = _recheck(client, item, added)
+        if why:
+            return _finish(item, Item.SKIPPED, why)
     try:
-        manifest_delete(registry=run.registry, repository=item.repository, digest=item.digest)
+        if item.tag_only:
+            why = _untag(run, client, item, pace)
+            if why:
+                return _finish(item, Item.SKIPPED, why)
+        else:
+            pace.wait()
+            manifest_delete(registry=run.registry, repository=item.repository, digest=item.digest)
     except errors.NotFound:
         return _finish(item, Item.SKIPPED, "already gone: the registry no longer has it")
     except (errors.Unsupported, *REFUSED) as exc:
         sentence = _refused_sentence(run.registry, exc)
         _finish(item, Item.ERROR, sentence)
-        audit_record(**record, outcome=Outcome.FAILED, message=sentence)
+        audit_record(**record, tags=item.tags, outcome=Outcome.FAILED, message=sentence)
         raise RunStopped(sentence) from exc
     except errors.RegistryError as exc:
-        audit_record(**record, outcome=Outcome.FAILED, message=exc.user_message)
+        audit_record(**record, tags=item.tags, outcome=Outcome.FAILED, message=exc.user_message)
         return _finish(item, Item.ERROR, exc.user_message)
-    audit_record(**record, message=f"retention run {run.pk} ({run.policy_name})")
+    how = "tags removed alone, the image stays" if item.tag_only else "deleted by digest"
+    audit_record(**record, tags=item.tags,
+                 message=f"retention run {run.pk} ({run.policy_name}): {how}")  # fmt: skip
     _finish(item, Item.DELETED)
 
 
