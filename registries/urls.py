@@ -4,6 +4,7 @@ from registries.contents.compare_views import CompareView, PreviousVersionView
 from registries.contents.views import FilesView
 from registries.inventory.views import SearchView, SyncNowView
 from registries.retention import views as retention
+from registries.retention.selection_views import TagsDeleteView
 from registries.supplychain.views import SigningKeyRemoveView, SigningKeysView, SupplyChainView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
@@ -84,6 +85,11 @@ urlpatterns = [
         "manage/registries/<str:name>/retention/<str:policy>/pause/",
         retention.PauseView.as_view(),
         name="retention_pause",
+    ),
+    path(
+        "manage/registries/<str:name>/delete-tags/",
+        TagsDeleteView.as_view(),
+        name="tags_delete",
     ),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
     # `<repo>:<tag>/files/<path>` or `<repo>@<digest>/files/<path>`: tags and digests hold no

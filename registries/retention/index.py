@@ -45,7 +45,7 @@ def _remember(registry: Registry, found: dict[str, ManifestFacts]) -> None:
     _FACTS.update(((registry.pk, digest), facts) for digest, facts in found.items())
 
 
-def _manifests(registry: Registry, digests: set[str]) -> dict[str, ManifestFacts]:
+def manifest_facts(registry: Registry, digests: set[str]) -> dict[str, ManifestFacts]:
     """Facts for `digests` and, for indexes, their children (read in rounds)."""
     found: dict[str, ManifestFacts] = {}
     read: dict[str, ManifestFacts] = {}
@@ -85,7 +85,7 @@ def index_plan(*, registry: Registry, rules: Rules) -> Plan:
         else:
             elsewhere.add(digest)
     mine = {t.digest for tags in repositories.values() for t in tags}
-    manifests = _manifests(registry, mine | elsewhere)
+    manifests = manifest_facts(registry, mine | elsewhere)
     return plan(
         rules=rules, repositories=repositories, manifests=manifests, elsewhere=elsewhere,
         now=timezone.now(),

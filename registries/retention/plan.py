@@ -53,14 +53,19 @@ class RepositoryPlan:
     keep: list[Kept] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     reclaimable_bytes: int = 0
+    # Tags removed alone, their digest staying (delete selected, where the registry can).
+    untag: list[Deletion] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {
+        shown = {
             "repository": self.repository,
             "delete": [{"digest": d.digest, "tags": d.tags} for d in self.delete],
             "keep": [{"tag": k.tag, "digest": k.digest, "reason": k.reason} for k in self.keep],
             "skipped": list(self.skipped),
         }
+        if self.untag:
+            shown["untag"] = [{"digest": d.digest, "tags": d.tags} for d in self.untag]
+        return shown
 
 
 @dataclass

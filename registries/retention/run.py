@@ -49,21 +49,25 @@ class RunStopped(Exception):
 
 
 def run_create(
-    *, registry: Registry, rules: Rules, trigger: str, policy: RetentionPolicy | None = None,
-    user=None, plan: Plan | None = None,
+    *, registry: Registry, rules: Rules | None, trigger: str,
+    policy: RetentionPolicy | None = None, user=None, plan: Plan | None = None,
+    name: str = "(ad hoc)",
 ) -> RetentionRun:  # fmt: skip
     """A queued run of the plan made now from the index (or `plan`), with its items."""
     plan = plan if plan is not None else index_plan(registry=registry, rules=rules)
     authenticated = user is not None and user.is_authenticated
     run = RetentionRun.objects.create(
-        policy=policy, registry=registry, policy_name=policy.name if policy else "(ad hoc)",
+        policy=policy, registry=registry, policy_name=policy.name if policy else name,
         trigger=trigger, requested_by=user if authenticated else None, plan=plan.as_json(),
         reclaimable_bytes=plan.reclaimable_bytes,
     )  # fmt: skip
     RetentionItem.objects.bulk_create(
-        RetentionItem(run=run, repository=r.repository, digest=d.digest, tags=d.tags)
+        RetentionItem(
+            run=run, repository=r.repository, digest=d.digest, tags=d.tags, tag_only=tag_only
+        )
         for r in plan.repositories
-        for d in r.delete
+        for tag_only, deletions in ((False, r.delete), (True, r.untag))
+        for d in deletions
     )
     return run
 

@@ -148,7 +148,20 @@ class PauseView(RetentionMixin, View):
         return redirect(self.policy_url())
 
 
-class RunResumeView(RetentionMixin, View):
+class OwnSelectionRunMixin:
+    """Who deleted selected tags follows (and resumes) that run without cleanup rights."""
+
+    def has_permission(self) -> bool:
+        user = self.request.user
+        if super().has_permission():
+            return True
+        return user.has_perm("registries.delete_manifest") and RetentionRun.objects.filter(
+            registry=self.registry, pk=self.kwargs["pk"], requested_by=user.pk,
+            trigger=RetentionRun.Trigger.SELECTION,
+        ).exists()  # fmt: skip
+
+
+class RunResumeView(OwnSelectionRunMixin, RetentionMixin, View):
     """POST: queue a stopped, paused or killed run again; it resumes at its first open digest
     (a run still going holds its policy's lease, so a second worker waits for it)."""
 
@@ -164,7 +177,7 @@ class RunResumeView(RetentionMixin, View):
         return redirect("registries:retention_run", self.registry.name, run.pk)
 
 
-class RunDetailView(RetentionMixin, TemplateView):
+class RunDetailView(OwnSelectionRunMixin, RetentionMixin, TemplateView):
     template_name = "registries/retention_run.html"
 
     def get_context_data(self, **kwargs) -> dict:
