@@ -39,6 +39,7 @@ def test_every_api_route_is_documented():
     as_routes = {
         path.lstrip("/")
         .replace("{registry}", "<str:name>")
+        .replace("{policy}", "<str:policy>")
         .replace("{repository}/files", "<path:repository>/files")
         .replace("{repository}/supply-chain", "<path:repository>/supply-chain")
         .replace("{repository}/tags", "<path:rest>")

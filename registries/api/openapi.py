@@ -492,6 +492,54 @@ SCHEMAS |= {
 }
 
 
+RETENTION_DIGEST = _object({"digest": STRING, "tags": STRING_LIST})
+SCHEMAS |= {
+    "RetentionPolicy": _object(
+        {
+            "name": STRING,
+            "repositories": STRING_LIST | {"description": "Glob patterns; * also matches /."},
+            "keep_last": _nullable({"type": "integer", "minimum": 0}),
+            "order": {"enum": ["created", "version"]},
+            "keep_days": _nullable({"type": "integer", "minimum": 0}),
+            "keep_regex": STRING,
+            "protect": STRING_LIST | {"description": "Tag patterns never deleted."},
+            "paused": {"type": "boolean"},
+            "interval": _nullable({"type": "integer", "minimum": 0})
+            | {"description": "Seconds between scheduled runs; null: by hand only."},
+            "updated_at": DATE_TIME,
+            "plan_url": URL_PATH,
+            "web_url": URL_PATH,
+        }
+    ),
+    "RetentionPolicyList": _object(
+        {"registry": STRING, "policies": {"type": "array", "items": _ref("RetentionPolicy")}}
+    ),
+    "RetentionPlan": _object(
+        {
+            "repositories": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "repository": STRING,
+                        "delete": {"type": "array", "items": RETENTION_DIGEST},
+                        "keep": {
+                            "type": "array",
+                            "items": _object({"tag": STRING, "digest": STRING, "reason": STRING}),
+                        },
+                        "skipped": {"type": "array", "items": {"type": "object"}},
+                    }
+                ),
+            },
+            "reclaimable_bytes": {"type": "integer", "minimum": 0}
+            | {"description": "What a registry garbage collection would then free."},
+        },
+        "What a run would delete (by digest, with every tag on it) and keep (with the rule "
+        "that decided), from the index; the object `manage.py retention --dry-run --json` "
+        "prints.",
+    ),
+}
+
+
 def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -640,6 +688,16 @@ SEARCH_LIMIT = {
 }
 
 
+POLICY_NAME = _path_parameter(
+    "policy",
+    {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 63},
+    "nightly",
+    "A retention policy's name on that registry.",
+)
+RETENTION_UNAUTHENTICATED = _error("An invalid API token, or neither a login session nor a token.")
+RETENTION_FORBIDDEN = _error("You may see the registry but not change it, so not its retention.")
+
+
 def _get(operation_id: str, summary: str, parameters: list, responses: dict) -> dict:
     return {
         "get": {
@@ -706,6 +764,29 @@ PATHS = {
         "BuildKit attestations in its index and cosign's tags.",
         [REGISTRY_NAME, REPOSITORY, FILES_REFERENCE, SUPPLY_CHAIN_QUERY],
         {"200": _ok("SupplyChain", "What is attached to the image."), **REGISTRY_ERRORS},
+    ),
+    "/registries/{registry}/retention": _get(
+        "listRetentionPolicies",
+        "The registry's retention policies (needs permission to change registries).",
+        [REGISTRY_NAME],
+        {
+            "200": _ok("RetentionPolicyList", "The policies."),
+            "401": RETENTION_UNAUTHENTICATED,
+            "403": RETENTION_FORBIDDEN,
+            "404": NOT_FOUND,
+        },
+    ),
+    "/registries/{registry}/retention/{policy}/plan": _get(
+        "getRetentionPlan",
+        "A retention policy's dry-run plan from the index: per repository what goes and what "
+        "stays, and the bytes garbage collection would reclaim.",
+        [REGISTRY_NAME, POLICY_NAME],
+        {
+            "200": _ok("RetentionPlan", "The plan; nothing is deleted."),
+            "401": RETENTION_UNAUTHENTICATED,
+            "403": RETENTION_FORBIDDEN,
+            "404": _error("No such registry (or not visible to you), or no such policy on it."),
+        },
     ),
     "/compare": _get(
         "compareImages",

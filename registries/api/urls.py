@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registries.api import compare, contents, search, supplychain, views
+from registries.api import compare, contents, retention, search, supplychain, views
 
 app_name = "api"
 
@@ -13,6 +13,13 @@ urlpatterns = [
         "registries/<str:name>/repositories",
         views.RepositoriesApi.as_view(),
         name="repositories",
+    ),
+    # A registry's retention policies and each one's dry-run plan (registries/api/retention.py).
+    path("registries/<str:name>/retention", retention.PoliciesApi.as_view(), name="retention"),
+    path(
+        "registries/<str:name>/retention/<str:policy>/plan",
+        retention.PlanApi.as_view(),
+        name="retention_plan",
     ),
     # `<repository>/files?reference=&path=`: an image's files (registries/api/contents.py).
     path(
