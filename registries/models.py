@@ -214,6 +214,9 @@ class ApiToken(models.Model):
 # Layer listings (files inside images) live in their sub-package, under this app's label.
 from registries.contents.models import LayerListing  # noqa: E402, F401
 
+# Outgoing notifications (endpoints, delivery log) live in the events sub-package.
+from registries.events.models import NotificationDelivery, NotificationEndpoint  # noqa: E402, F401
+
 # The inventory's index models live in their sub-package, under this app's label.
 from registries.inventory.models import (  # noqa: E402, F401
     IndexedManifest,

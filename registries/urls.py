@@ -5,6 +5,7 @@ from registries.contents.views import FilesView
 from registries.inventory.views import SearchView, SyncNowView
 from registries.retention import views as retention
 from registries.retention.selection_views import TagsDeleteView
+from registries.retention.storage_views import RegistryStorageView, RepositoryStorageView
 from registries.supplychain.views import SigningKeyRemoveView, SigningKeysView, SupplyChainView
 from registries.views import activity, browse, manage
 from registries.views.tokens import ApiTokensView
@@ -92,6 +93,13 @@ urlpatterns = [
         name="tags_delete",
     ),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
+    # `-` starts no repository name, so `/-/` never shadows a repository (storage_views.py).
+    path("registry/<str:name>/-/storage/", RegistryStorageView.as_view(), name="storage"),
+    path(
+        "registry/<str:name>/-/storage/<path:repository>/",
+        RepositoryStorageView.as_view(),
+        name="storage_repository",
+    ),
     # `<repo>:<tag>/files/<path>` or `<repo>@<digest>/files/<path>`: tags and digests hold no
     # `/`, so the first `/files/` after one ends the reference.
     re_path(

@@ -540,6 +540,81 @@ SCHEMAS |= {
 }
 
 
+COUNT = {"type": "integer", "minimum": 0}
+STORAGE_GROWTH = _object(
+    {
+        "unit": {"enum": ["day", "week", "month", "year"]},
+        "points": {
+            "type": "array",
+            "items": _object(
+                {"start": DATE_TIME, "tags": COUNT, "images": COUNT, "bytes": COUNT},
+                "Totals at the end of the bucket that starts at `start`.",
+            ),
+        },
+    },
+    "What is tagged now, by when the index first saw each tag.",
+)
+STORAGE_RECLAIMABLE = _object(
+    {"bytes": COUNT, "manifests": COUNT},
+    "An estimate: blobs of indexed manifests no tag reaches any more, less every blob a "
+    "tagged image uses; what garbage collection (with --delete-untagged) would free.",
+)
+STORAGE_IMAGE = _object(
+    {
+        "digest": STRING,
+        "kind": _nullable(STRING),
+        "bytes": COUNT | {"description": "Layers and config; an index: its images' blobs once."},
+        "repository": STRING,
+        "tags": STRING_LIST,
+        "created": _nullable(DATE_TIME),
+        "web_url": URL_PATH,
+    }
+)
+STORAGE_REPOSITORY = {
+    "repository": STRING,
+    "unique_bytes": COUNT | {"description": "Each blob it uses, once."},
+    "shared_bytes": COUNT | {"description": "Of those, blobs another repository also uses."},
+    "own_bytes": COUNT | {"description": "Blobs only this repository uses."},
+    "tags": COUNT,
+    "images": COUNT,
+    "web_url": URL_PATH,
+}
+SCHEMAS |= {
+    "RegistryStorage": _object(
+        {
+            "registry": STRING,
+            "indexed": {"type": "boolean"},
+            "unique_bytes": COUNT | {"description": "Each blob once, registry-wide."},
+            "shared_bytes": COUNT,
+            "logical_bytes": COUNT | {"description": "Every repository's unique bytes added."},
+            "blobs": COUNT,
+            "repositories": COUNT,
+            "tags": COUNT,
+            "images": COUNT,
+            "not_indexed": COUNT | {"description": "Tagged digests not indexed yet."},
+            "largest_repositories": {"type": "array", "items": _object(STORAGE_REPOSITORY)},
+            "largest_images": {"type": "array", "items": STORAGE_IMAGE},
+            "growth": STORAGE_GROWTH,
+            "reclaimable": STORAGE_RECLAIMABLE,
+            "deletes": _object({"count": COUNT, "last": _nullable(DATE_TIME)}),
+            "web_url": URL_PATH,
+        },
+        "Bytes of layers and configs from the index, each blob counted once.",
+    ),
+    "RepositoryStorage": _object(
+        {
+            "registry": STRING,
+            **STORAGE_REPOSITORY,
+            "largest_images": {"type": "array", "items": STORAGE_IMAGE},
+            "growth": STORAGE_GROWTH,
+            "reclaimable": STORAGE_RECLAIMABLE
+            | {"description": "From the deletes regfront recorded in this repository."},
+        }
+    ),
+    "Storage": {"oneOf": [_ref("RegistryStorage"), _ref("RepositoryStorage")]},
+}
+
+
 def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -764,6 +839,32 @@ PATHS = {
         "BuildKit attestations in its index and cosign's tags.",
         [REGISTRY_NAME, REPOSITORY, FILES_REFERENCE, SUPPLY_CHAIN_QUERY],
         {"200": _ok("SupplyChain", "What is attached to the image."), **REGISTRY_ERRORS},
+    ),
+    "/registries/{registry}/storage": _get(
+        "getStorage",
+        "Storage figures from the index: unique and shared bytes, the largest repositories "
+        "and images, growth over time, what garbage collection may reclaim; one repository's "
+        "with `repository`.",
+        [
+            REGISTRY_NAME,
+            {
+                "name": "repository",
+                "in": "query",
+                "required": False,
+                "schema": REPOSITORY["schema"],
+                "example": "app",
+                "description": "A repository: its figures instead of the registry's.",
+            },
+        ],
+        {
+            "200": _ok("Storage", "RegistryStorage, or RepositoryStorage with `repository`."),
+            "400": _error("A malformed repository name."),
+            "401": UNAUTHENTICATED,
+            "404": _error(
+                "No such registry (or not visible to you), or no tag of the "
+                "repository in the index."
+            ),
+        },
     ),
     "/registries/{registry}/retention": _get(
         "listRetentionPolicies",

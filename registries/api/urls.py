@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registries.api import compare, contents, retention, search, supplychain, views
+from registries.api import compare, contents, retention, search, storage, supplychain, views
 
 app_name = "api"
 
@@ -14,6 +14,8 @@ urlpatterns = [
         views.RepositoriesApi.as_view(),
         name="repositories",
     ),
+    # Storage figures from the index; `?repository=` for one repository's (api/storage.py).
+    path("registries/<str:name>/storage", storage.StorageApi.as_view(), name="storage"),
     # A registry's retention policies and each one's dry-run plan (registries/api/retention.py).
     path("registries/<str:name>/retention", retention.PoliciesApi.as_view(), name="retention"),
     path(

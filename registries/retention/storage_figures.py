@@ -1,0 +1,337 @@
+"""Storage figures from index rows, in one pass. Pure: no database, no registry.
+
+A registry stores each blob (layer or config) once however many repositories use it, and links
+it into each repository that pushed it; so bytes are counted per blob digest: once per
+registry, and once per repository within it. Manifests' own bytes are not counted (they are
+small, and the index keeps no size for them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    digest: str
+    kind: str
+    blobs: tuple[tuple[str, int], ...] = ()  # its own layers and config: (digest, size)
+    children: tuple[str, ...] = ()  # an index's platform images
+    subject: str = ""  # what a signature, SBOM or attestation is attached to
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TagRow:
+    repository: str
+    tag: str
+    digest: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class RepositoryFigures:
+    name: str
+    tags: int
+    images: int  # distinct tagged digests (an index is one)
+    unique_bytes: int  # each blob it uses once
+    shared_bytes: int  # of those, blobs another repository also uses
+
+    @property
+    def own_bytes(self) -> int:
+        """Bytes only this repository uses: about what deleting it would let GC free."""
+        return self.unique_bytes - self.shared_bytes
+
+
+@dataclass(frozen=True)
+class ImageFigures:
+    digest: str
+    kind: str
+    bytes: int  # its layers and config; an index: its images' blobs, each once
+    repository: str  # one repository that tags it (the first by name)
+    tags: tuple[str, ...]  # its tags there
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    start: datetime  # the bucket's first moment
+    tags: int  # cumulative, at the bucket's end
+    images: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Growth:
+    unit: str  # "day", "week" or "month"
+    points: tuple[GrowthPoint, ...]
+
+
+@dataclass(frozen=True)
+class Reclaimable:
+    """Blobs that only indexed manifests no tag reaches any more use (estimated)."""
+
+    bytes: int
+    manifests: int  # untagged manifests that garbage collection with --delete-untagged drops
+
+
+SCHEMA1 = "schema1"
+EMPTY: frozenset[int] = frozenset()
+
+
+class _Blobs:
+    """Blob digests as small ints, with their sizes: sets of ints are cheap."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.sizes: list[int] = []
+
+    def of(self, blobs: Iterable[tuple[str, int]]) -> frozenset[int]:
+        out = []
+        for digest, size in blobs:
+            found = self.ids.get(digest)
+            if found is None:
+                found = self.ids[digest] = len(self.sizes)
+                self.sizes.append(size)
+            out.append(found)
+        return frozenset(out)
+
+    def total(self, ids: Iterable[int]) -> int:
+        sizes = self.sizes
+        return sum(sizes[i] for i in ids)
+
+
+def _closures(
+    manifests: dict[str, ManifestRow], blobs: _Blobs
+) -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """Per manifest: the blobs of it and its images (`image`), and those plus the blobs of
+    what is attached to any of them (`stored`: signatures and SBOMs live beside their image)."""
+    own = {d: blobs.of(m.blobs) for d, m in manifests.items()}
+    attached: dict[str, list[str]] = {}
+    for digest, row in manifests.items():
+        if row.subject and row.subject != digest:
+            attached.setdefault(row.subject, []).append(digest)
+    with_attached = {
+        d: own[d].union(*(own[r] for r in attached[d])) if d in attached else own[d] for d in own
+    }
+    image: dict[str, frozenset[int]] = {}
+    stored: dict[str, frozenset[int]] = {}
+    for digest, row in manifests.items():
+        if not row.children:
+            image[digest], stored[digest] = own[digest], with_attached[digest]
+            continue
+        under = [c for c in _images_under(digest, manifests) if c in own]
+        image[digest] = own[digest].union(*(own[c] for c in under))
+        stored[digest] = frozenset().union(*(with_attached[c] for c in under))
+    return image, stored
+
+
+def _images_under(digest: str, manifests: dict[str, ManifestRow]) -> set[str]:
+    """The digest and, for an index, every manifest under it (indexes may nest)."""
+    seen: set[str] = set()
+    todo = [digest]
+    while todo:
+        found = todo.pop()
+        if found not in seen:
+            seen.add(found)
+            row = manifests.get(found)
+            todo.extend(row.children if row is not None else ())
+    return seen
+
+
+def reachable(roots: Iterable[str], manifests: dict[str, ManifestRow]) -> set[str]:
+    """The digests, their indexes' images and what is attached to any of them."""
+    attached: dict[str, list[str]] = {}
+    for digest, row in manifests.items():
+        if row.subject:
+            attached.setdefault(row.subject, []).append(digest)
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        digest = todo.pop()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        row = manifests.get(digest)
+        if row is not None:
+            todo.extend(row.children)
+        todo.extend(attached.get(digest, ()))
+    return seen
+
+
+UNITS = (("day", 92), ("week", 2 * 366), ("month", 20 * 366))  # (unit, longest span in days)
+
+
+def bucket_unit(first: datetime, last: datetime) -> str:
+    """Days for a quarter or less, weeks up to two years, then months (at most ~240 points)."""
+    span = (last - first).days
+    return next((unit for unit, days in UNITS if span <= days), "year")
+
+
+def bucket_start(when: datetime, unit: str) -> datetime:
+    day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":  # ISO weeks: Monday
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    if unit == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def _next_bucket(start: datetime, unit: str) -> datetime:
+    if unit == "day":
+        return start + timedelta(days=1)
+    if unit == "week":
+        return start + timedelta(days=7)
+    if unit == "month":
+        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start.replace(year=start.year + 1)
+
+
+def growth(
+    tags: list[TagRow], image: dict[str, frozenset[int]], blobs: _Blobs, now: datetime
+) -> Growth:
+    """Cumulative tags, images and bytes by when the index first saw them (of what is
+    tagged now: a deleted tag leaves the index, so it leaves this history too)."""
+    if not tags:
+        return Growth(unit="day", points=())
+    first_seen: dict[str, datetime] = {}
+    for row in tags:
+        if row.digest not in first_seen or row.first_seen < first_seen[row.digest]:
+            first_seen[row.digest] = row.first_seen
+    unit = bucket_unit(min(first_seen.values()), now)
+    added: dict[datetime, list[int]] = {}  # bucket -> [tags, images, bytes]
+
+    def bucket(when: datetime) -> list[int]:
+        return added.setdefault(bucket_start(when, unit), [0, 0, 0])
+
+    for row in tags:
+        bucket(row.first_seen)[0] += 1
+    counted: set[int] = set()
+    for digest, when in sorted(first_seen.items(), key=lambda item: (item[1], item[0])):
+        into = bucket(when)
+        into[1] += 1
+        new = image.get(digest, frozenset()) - counted
+        counted |= new
+        into[2] += blobs.total(new)
+    points = []
+    start, end = min(added), max(bucket_start(now, unit), max(added))
+    totals = [0, 0, 0]
+    while start <= end:  # every bucket, empty ones too: the line's x axis is time
+        for i, value in enumerate(added.get(start, (0, 0, 0))):
+            totals[i] += value
+        points.append(GrowthPoint(start, *totals))
+        start = _next_bucket(start, unit)
+    return Growth(unit=unit, points=tuple(points))
+
+
+@dataclass(frozen=True)
+class RepositoryDetail:
+    figures: RepositoryFigures
+    images: list[ImageFigures]  # its tagged digests, largest first
+    growth: Growth
+    reclaimable: Reclaimable  # from the deletes recorded in it
+
+
+class StoragePass:
+    """One pass over a registry's tags and indexed manifests; the registry's figures are
+    attributes, a repository's come from `repository()` without reading anything again.
+
+    `deleted`: (repository, digest) pairs regfront recorded deleting, for the repositories'
+    share of what garbage collection may reclaim."""
+
+    def __init__(
+        self, *, tags: list[TagRow], manifests: dict[str, ManifestRow], now: datetime,
+        deleted: Iterable[tuple[str, str]] = (),
+    ) -> None:  # fmt: skip
+        self.now = now
+        self._manifests = manifests
+        self._blobs = _Blobs()
+        self._image, self._stored = _closures(manifests, self._blobs)
+        self._tags: dict[str, list[TagRow]] = {}
+        for row in tags:
+            self._tags.setdefault(row.repository, []).append(row)
+        self._deleted: dict[str, set[str]] = {}
+        for repository, digest in deleted:
+            self._deleted.setdefault(repository, set()).add(digest)
+        self._used: dict[str, frozenset[int]] = {}
+        users: Counter[int] = Counter()
+        for name, rows in self._tags.items():
+            sets = [self._stored.get(d, EMPTY) for d in {r.digest for r in rows}]
+            self._used[name] = sets[0].union(*sets[1:])
+            users.update(self._used[name])
+        self._in_use = frozenset(users)
+        self._shared = frozenset(b for b, n in users.items() if n > 1)
+        self.repositories = [self._repository_figures(name) for name in sorted(self._tags)]
+        self.by_name = {r.name: r for r in self.repositories}
+        tagged = {r.digest for r in tags}
+        self._live = reachable(tagged, manifests)
+        gone = [d for d in manifests if d not in self._live]
+        self.tags = len(tags)
+        self.images = len(tagged)
+        self.blobs = len(self._in_use)
+        self.unique_bytes = self._blobs.total(self._in_use)
+        self.shared_bytes = self._blobs.total(self._shared)
+        self.reclaimable = self._reclaimable(gone)
+        self.not_indexed = len(tagged - set(manifests))
+        self.sizes_unknown = sum(
+            1 for d in self._live if d in manifests and manifests[d].kind == SCHEMA1
+        )
+        self.growth = growth(tags, self._stored, self._blobs, now)
+
+    @property
+    def logical_bytes(self) -> int:
+        """Every repository's unique bytes added up: what the registry would hold if no
+        repository shared a blob with another."""
+        return sum(r.unique_bytes for r in self.repositories)
+
+    def largest_repositories(self, n: int) -> list[RepositoryFigures]:
+        return sorted(self.repositories, key=lambda r: (-r.unique_bytes, r.name))[:n]
+
+    def largest_images(self, n: int, *, repository: str | None = None) -> list[ImageFigures]:
+        """By tagged digest (one row however many repositories tag it)."""
+        names = [repository] if repository is not None else sorted(self._tags)
+        found: dict[str, ImageFigures] = {}
+        for name in names:
+            for row in sorted(self._tags.get(name, ()), key=lambda r: r.tag):
+                if row.digest in found:
+                    if found[row.digest].repository == name:
+                        image = found[row.digest]
+                        found[row.digest] = replace(image, tags=(*image.tags, row.tag))
+                    continue
+                manifest = self._manifests.get(row.digest)
+                found[row.digest] = ImageFigures(
+                    digest=row.digest, kind=manifest.kind if manifest else "",
+                    bytes=self._blobs.total(self._image.get(row.digest, EMPTY)),
+                    repository=name, tags=(row.tag,),
+                    created=manifest.created if manifest else None,
+                )  # fmt: skip
+        return sorted(found.values(), key=lambda i: (-i.bytes, i.digest))[:n]
+
+    def repository(self, name: str, *, images: int = 10) -> RepositoryDetail | None:
+        figures = self.by_name.get(name)
+        if figures is None:
+            return None
+        recorded = self._deleted.get(name, set()) - self._live
+        return RepositoryDetail(
+            figures=figures,
+            images=self.largest_images(images, repository=name),
+            growth=growth(self._tags[name], self._stored, self._blobs, self.now),
+            reclaimable=self._reclaimable(sorted(recorded & set(self._manifests))),
+        )
+
+    def _repository_figures(self, name: str) -> RepositoryFigures:
+        rows, used = self._tags[name], self._used[name]
+        return RepositoryFigures(
+            name=name, tags=len(rows), images=len({r.digest for r in rows}),
+            unique_bytes=self._blobs.total(used),
+            shared_bytes=self._blobs.total(used & self._shared),
+        )  # fmt: skip
+
+    def _reclaimable(self, gone: list[str]) -> Reclaimable:
+        freed = frozenset().union(*(self._image[d] for d in gone)) - self._in_use
+        return Reclaimable(bytes=self._blobs.total(freed), manifests=len(gone))
