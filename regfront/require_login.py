@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 # The API and the event webhook answer 401 themselves (tokens, per-registry secrets).
 OPEN_PREFIXES = (
     "/accounts/login/",
+    "/oidc/",
     "/healthz",
     "/readyz",
     "/metrics",

@@ -151,6 +151,15 @@ REGISTRY_DISABLE_ADD_REMOVE = env.bool("REGISTRY_DISABLE_ADD_REMOVE", default=Fa
 REGFRONT_CACHE_TTL = env.int("REGFRONT_CACHE_TTL", default=30)
 REGFRONT_CAPABILITY_TTL = 3600  # how long "this registry has no referrers API" is believed
 REGFRONT_SEEN_TTL = 24 * 3600  # how long a tag's last digest is kept for HEAD revalidation
+# Past its TTL a changeable entry is still served this many seconds while a background
+# refresh replaces it (registries/services/refresh.py); 0: pages revalidate it themselves.
+REGFRONT_STALE_SECONDS = env.int("REGFRONT_STALE_SECONDS", default=600)
+# Where that refresh runs: "worker" (a task for db_worker; needs a shared cache such as
+# Redis), "process" (a thread of the process that found the entry stale), "auto" (worker
+# unless the cache is this process's local memory).
+REGFRONT_REFRESH_IN = env.str("REGFRONT_REFRESH_IN", default="auto")
+if REGFRONT_STALE_SECONDS < 0 or REGFRONT_REFRESH_IN not in ("auto", "worker", "process"):
+    fail("REGFRONT_STALE_SECONDS must be 0 or more; REGFRONT_REFRESH_IN auto, worker or process.")
 REGFRONT_STATUS_TTL = env.int("REGFRONT_STATUS_TTL", default=10)
 REGFRONT_STATUS_DEADLINE = env.float("REGFRONT_STATUS_DEADLINE", default=2.0)
 # How long a page waits for registry work: per-tag details, and another request's fetch of
@@ -309,3 +318,53 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # within the window (seconds) that starts at the first failure.
 REGFRONT_LOGIN_MAX_FAILURES = env.int("REGFRONT_LOGIN_MAX_FAILURES", default=10)
 REGFRONT_LOGIN_FAILURE_WINDOW = env.int("REGFRONT_LOGIN_FAILURE_WINDOW", default=15 * 60)
+
+# --- Single sign-on with OpenID Connect (registries/sso/, README "Single sign-on") --------
+# mozilla-django-oidc reads the OIDC_* settings; the provider's endpoints come from its
+# discovery document, read when a login first needs them (registries/sso/discovery.py).
+REGFRONT_OIDC_ISSUER = env.str("REGFRONT_OIDC_ISSUER", default="").rstrip("/")
+REGFRONT_OIDC_ONLY = env.bool("REGFRONT_OIDC_ONLY", default=False)
+REGFRONT_OIDC_GROUPS_CLAIM = env.str("REGFRONT_OIDC_GROUPS_CLAIM", default="groups")
+# The login page's "Sign in with <name>"; the issuer's host name when unset.
+REGFRONT_OIDC_PROVIDER_NAME = env.str("REGFRONT_OIDC_PROVIDER_NAME", default="")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("registries.sso.context.sso")
+if REGFRONT_OIDC_ISSUER:
+    from urllib.parse import urlsplit as _urlsplit
+
+    from registries.sso.discovery import discovered as _discovered
+
+    _issuer = _urlsplit(REGFRONT_OIDC_ISSUER)
+    if _issuer.scheme not in ("http", "https") or not _issuer.hostname:
+        fail(
+            "REGFRONT_OIDC_ISSUER must be the provider's URL, e.g. https://sso.example.com/realms/x"
+        )
+    OIDC_RP_CLIENT_ID = env.str("REGFRONT_OIDC_CLIENT_ID", default="")
+    OIDC_RP_CLIENT_SECRET = env.str("REGFRONT_OIDC_CLIENT_SECRET", default="")
+    if not OIDC_RP_CLIENT_ID or not OIDC_RP_CLIENT_SECRET:
+        fail(
+            "REGFRONT_OIDC_ISSUER needs REGFRONT_OIDC_CLIENT_ID and REGFRONT_OIDC_CLIENT_SECRET"
+            " (or REGFRONT_OIDC_CLIENT_SECRET_FILE)."
+        )
+    OIDC_RP_SCOPES = env.str("REGFRONT_OIDC_SCOPES", default="openid email profile")
+    if "openid" not in OIDC_RP_SCOPES.split():
+        fail("REGFRONT_OIDC_SCOPES must include openid.")
+    REGFRONT_OIDC_PROVIDER_NAME = REGFRONT_OIDC_PROVIDER_NAME or _issuer.hostname
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _discovered("authorization_endpoint")
+    OIDC_OP_TOKEN_ENDPOINT = _discovered("token_endpoint")
+    OIDC_OP_USER_ENDPOINT = _discovered("userinfo_endpoint")
+    OIDC_OP_JWKS_ENDPOINT = _discovered("jwks_uri")
+    OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_USE_PKCE = True
+    OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+    OIDC_TIMEOUT = (REGFRONT_CONNECT_TIMEOUT, REGFRONT_READ_TIMEOUT)
+    OIDC_OP_LOGOUT_URL_METHOD = "registries.sso.views.provider_logout_url"
+    # Password logins go through ModelBackend; without it (REGFRONT_OIDC_ONLY) the portal's
+    # and the admin's login forms accept no password at all.
+    AUTHENTICATION_BACKENDS = ["registries.sso.backend.SSOBackend"]
+    if not REGFRONT_OIDC_ONLY:
+        AUTHENTICATION_BACKENDS.insert(0, "django.contrib.auth.backends.ModelBackend")
+    # Logging out ends in a redirect to the provider, which the browser checks against
+    # form-action; the provider's end-session endpoint lives at its issuer's origin.
+    SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
+elif REGFRONT_OIDC_ONLY:
+    fail("REGFRONT_OIDC_ONLY needs REGFRONT_OIDC_ISSUER: nobody could log in otherwise.")

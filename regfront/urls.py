@@ -5,6 +5,7 @@ from django.urls import include, path
 from regfront import health, metrics
 from regfront.ratelimit import ratelimit_login
 from registries.events import views as events_views
+from registries.sso import views as sso_views
 
 urlpatterns = [
     # Ahead of admin.site.urls so that the admin's own login goes through the rate limit;
@@ -16,7 +17,8 @@ urlpatterns = [
         ratelimit_login(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("registries.sso.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

@@ -230,5 +230,8 @@ from registries.inventory.models import (  # noqa: E402, F401
 # Retention policies and their runs live in their sub-package, under this app's label.
 from registries.retention.models import RetentionItem, RetentionPolicy, RetentionRun  # noqa: E402, F401
 
+# Single sign-on identities live in their sub-package, under this app's label.
+from registries.sso.models import SSOIdentity  # noqa: E402, F401
+
 # Public keys for verifying signatures live in their sub-package, under this app's label.
 from registries.supplychain.models import SigningKey  # noqa: E402, F401
