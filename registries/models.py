@@ -85,7 +85,10 @@ class Registry(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "registries"
-        permissions = [("delete_manifest", "Can delete manifests (and their tags) in registries")]
+        permissions = [
+            ("delete_manifest", "Can delete manifests (and their tags) in registries"),
+            ("change_manifest", "Can restore tags and add tags to images in registries"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(name__regex=r"^[a-z0-9]+$"),
@@ -130,6 +133,8 @@ class AuditRecord(models.Model):
         REGISTRY_CHANGE = "registry_change", "Registry changed"
         REGISTRY_REMOVE = "registry_remove", "Registry removed"
         MANIFEST_DELETE = "manifest_delete", "Manifest deleted"
+        TAG_RESTORE = "tag_restore", "Tag restored"
+        TAG_ADD = "tag_add", "Tag added"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Succeeded"
@@ -162,6 +167,7 @@ class RegistryEvent(models.Model):
     class Action(models.TextChoices):
         PUSH = "push", "Pushed"
         DELETE = "delete", "Deleted"
+        PULL = "pull", "Pulled"  # manifest GETs only, counted in PullCount
 
     registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=100, help_text="The registry's id for the event.")
@@ -235,3 +241,6 @@ from registries.sso.models import SSOIdentity  # noqa: E402, F401
 
 # Public keys for verifying signatures live in their sub-package, under this app's label.
 from registries.supplychain.models import SigningKey  # noqa: E402, F401
+
+# Tag history and pull counts live in their sub-package, under this app's label.
+from registries.history.models import PullCount, TagChange  # noqa: E402, F401
