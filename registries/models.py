@@ -223,6 +223,9 @@ from registries.contents.models import LayerListing  # noqa: E402, F401
 # Outgoing notifications (endpoints, delivery log) live in the events sub-package.
 from registries.events.models import NotificationDelivery, NotificationEndpoint  # noqa: E402, F401
 
+# Tag history and pull counts live in their sub-package, under this app's label.
+from registries.history.models import PullCount, TagChange  # noqa: E402, F401
+
 # The inventory's index models live in their sub-package, under this app's label.
 from registries.inventory.models import (  # noqa: E402, F401
     IndexedManifest,
@@ -241,6 +244,3 @@ from registries.sso.models import SSOIdentity  # noqa: E402, F401
 
 # Public keys for verifying signatures live in their sub-package, under this app's label.
 from registries.supplychain.models import SigningKey  # noqa: E402, F401
-
-# Tag history and pull counts live in their sub-package, under this app's label.
-from registries.history.models import PullCount, TagChange  # noqa: E402, F401

@@ -5,55 +5,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registries', '0015_notifications'),
+        ("registries", "0015_notifications"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='registry',
-            options={'ordering': ['name'], 'permissions': [('delete_manifest', 'Can delete manifests (and their tags) in registries'), ('change_manifest', 'Can restore tags and add tags to images in registries')], 'verbose_name_plural': 'registries'},
+            name="registry",
+            options={
+                "ordering": ["name"],
+                "permissions": [
+                    ("delete_manifest", "Can delete manifests (and their tags) in registries"),
+                    ("change_manifest", "Can restore tags and add tags to images in registries"),
+                ],
+                "verbose_name_plural": "registries",
+            },
         ),
         migrations.AlterField(
-            model_name='auditrecord',
-            name='action',
-            field=models.CharField(choices=[('registry_add', 'Registry added'), ('registry_change', 'Registry changed'), ('registry_remove', 'Registry removed'), ('manifest_delete', 'Manifest deleted'), ('tag_restore', 'Tag restored'), ('tag_add', 'Tag added')], max_length=32),
+            model_name="auditrecord",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("registry_add", "Registry added"),
+                    ("registry_change", "Registry changed"),
+                    ("registry_remove", "Registry removed"),
+                    ("manifest_delete", "Manifest deleted"),
+                    ("tag_restore", "Tag restored"),
+                    ("tag_add", "Tag added"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='registryevent',
-            name='action',
-            field=models.CharField(choices=[('push', 'Pushed'), ('delete', 'Deleted'), ('pull', 'Pulled')], max_length=10),
+            model_name="registryevent",
+            name="action",
+            field=models.CharField(
+                choices=[("push", "Pushed"), ("delete", "Deleted"), ("pull", "Pulled")],
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='PullCount',
+            name="PullCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('repository', models.CharField(max_length=255)),
-                ('tag', models.CharField(help_text='Empty: pulls by digest.', max_length=128)),
-                ('pulls', models.BigIntegerField(default=0)),
-                ('last_pulled', models.DateTimeField()),
-                ('registry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pull_counts', to='registries.registry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("repository", models.CharField(max_length=255)),
+                ("tag", models.CharField(help_text="Empty: pulls by digest.", max_length=128)),
+                ("pulls", models.BigIntegerField(default=0)),
+                ("last_pulled", models.DateTimeField()),
+                (
+                    "registry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pull_counts",
+                        to="registries.registry",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('registry', 'repository', 'tag'), name='pull_count_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("registry", "repository", "tag"), name="pull_count_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TagChange',
+            name="TagChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('repository', models.CharField(max_length=255)),
-                ('tag', models.CharField(max_length=128)),
-                ('digest', models.CharField(blank=True, help_text='Empty: the tag was removed.', max_length=200)),
-                ('at', models.DateTimeField()),
-                ('source', models.CharField(choices=[('index', 'seen by the index'), ('event', 'registry event'), ('portal', 'regfront')], max_length=10)),
-                ('actor', models.CharField(blank=True, help_text='Who, when known.', max_length=255)),
-                ('registry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tag_changes', to='registries.registry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("repository", models.CharField(max_length=255)),
+                ("tag", models.CharField(max_length=128)),
+                (
+                    "digest",
+                    models.CharField(
+                        blank=True, help_text="Empty: the tag was removed.", max_length=200
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("index", "seen by the index"),
+                            ("event", "registry event"),
+                            ("portal", "regfront"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "actor",
+                    models.CharField(blank=True, help_text="Who, when known.", max_length=255),
+                ),
+                (
+                    "registry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tag_changes",
+                        to="registries.registry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(fields=['registry', 'repository', 'tag', 'at'], name='tag_change_lookup')],
+                "ordering": ["-at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["registry", "repository", "tag", "at"], name="tag_change_lookup"
+                    )
+                ],
             },
         ),
     ]
