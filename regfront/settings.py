@@ -190,6 +190,10 @@ REGFRONT_SORT_BY_DATE_MAX = env.int("REGFRONT_SORT_BY_DATE_MAX", default=500)
 # Pushes and deletes reported by registries (the event webhook) are kept this many days;
 # 0 keeps them forever.
 REGFRONT_EVENT_RETENTION_DAYS = env.int("REGFRONT_EVENT_RETENTION_DAYS", default=90)
+# Outgoing notifications (registries/events/): attempts per delivery (backoff 30 s, 2 min,
+# 10 min, then hourly) and seconds one attempt may wait for the receiver's answer.
+REGFRONT_NOTIFY_MAX_ATTEMPTS = env.int("REGFRONT_NOTIFY_MAX_ATTEMPTS", default=5)
+REGFRONT_NOTIFY_TIMEOUT = env.float("REGFRONT_NOTIFY_TIMEOUT", default=10.0)
 # Files inside images (registries/contents/): what reading one layer may take. Layers up to
 # REGFRONT_LAYER_INLINE_BYTES (compressed) are listed while the page waits; bigger ones by
 # the worker. The unpacked cap stops gzip bombs.
