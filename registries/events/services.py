@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from registries.client import errors
 from registries.events.envelope import ParsedEvent
+from registries.events.notify import notify_registry_events
 from registries.inventory.services import inventory_enqueue_repository
 from registries.models import Registry, RegistryEvent
 from registries.services.cache import repository_touch
@@ -52,6 +53,7 @@ def events_prune() -> int:
 def events_apply(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:
     """Make the cached pages of every repository the events touched stale at once, and
     have the inventory re-read each of them in the background (one pending sync each)."""
+    events = list(events)  # read twice
     changed: dict[str, bool] = {}
     for event in events:
         changed[event.repository] = changed.get(event.repository, False) or (
@@ -60,6 +62,7 @@ def events_apply(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:
     for repository, pushed in changed.items():
         repository_changed(registry=registry, repository=repository, pushed=pushed)
         inventory_enqueue_repository(registry=registry, repository=repository)
+    notify_registry_events(registry=registry, events=events)  # queued, never sent here
 
 
 def latest_pushes(*, registry: Registry, repository: str, limit: int = 5) -> list[RegistryEvent]:

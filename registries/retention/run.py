@@ -269,6 +269,7 @@ def run_execute(*, run_id: int) -> RetentionRun:
 
 def _touched(run: RetentionRun) -> None:
     """The index learns of the deletes from a sync of each repository that lost digests."""
+    from registries.events.notify import notify_retention_run
     from registries.inventory.services import inventory_enqueue_repository
 
     names: Iterable[str] = (
@@ -276,6 +277,7 @@ def _touched(run: RetentionRun) -> None:
     )
     for name in names:
         inventory_enqueue_repository(registry=run.registry, repository=name)
+    notify_retention_run(run=run)  # the registry's notification endpoints hear how it ended
 
 
 def run_result(run: RetentionRun) -> dict:
