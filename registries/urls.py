@@ -2,6 +2,8 @@ from django.urls import path, re_path
 
 from registries.contents.compare_views import CompareView, PreviousVersionView
 from registries.contents.views import FilesView
+from registries.events import notification_views as notifications
+from registries.history.views import RestoreView, RetagView, TagHistoryView
 from registries.inventory.views import SearchView, SyncNowView
 from registries.retention import views as retention
 from registries.retention.selection_views import TagsDeleteView
@@ -92,6 +94,31 @@ urlpatterns = [
         TagsDeleteView.as_view(),
         name="tags_delete",
     ),
+    path(
+        "manage/registries/<str:name>/notifications/",
+        notifications.NotificationListView.as_view(),
+        name="notifications",
+    ),
+    path(
+        "manage/registries/<str:name>/notifications/add/",
+        notifications.NotificationFormView.as_view(),
+        name="notification_add",
+    ),
+    path(
+        "manage/registries/<str:name>/notifications/<int:pk>/edit/",
+        notifications.NotificationFormView.as_view(),
+        name="notification_edit",
+    ),
+    path(
+        "manage/registries/<str:name>/notifications/<int:pk>/remove/",
+        notifications.NotificationRemoveView.as_view(),
+        name="notification_remove",
+    ),
+    path(
+        "manage/registries/<str:name>/notifications/<int:pk>/test/",
+        notifications.NotificationTestView.as_view(),
+        name="notification_test",
+    ),
     path("registry/<str:name>/", browse.CatalogView.as_view(), name="catalog"),
     # `-` starts no repository name, so `/-/` never shadows a repository (storage_views.py).
     path("registry/<str:name>/-/storage/", RegistryStorageView.as_view(), name="storage"),
@@ -112,6 +139,22 @@ urlpatterns = [
         r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/supply-chain$",
         SupplyChainView.as_view(),
         name="supply_chain",
+    ),
+    # `<repo>:<tag>/history` and `…/history/restore`, shaped like files.
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+:[^/@]+)/history$",
+        TagHistoryView.as_view(),
+        name="tag_history",
+    ),
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+:[^/@]+)/history/restore$",
+        RestoreView.as_view(),
+        name="tag_history_restore",
+    ),
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/add-tag$",
+        RetagView.as_view(),
+        name="tag_add",
     ),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
     # `repo@sha256:…`, with any number of `/` in repo.

@@ -18,7 +18,7 @@ import requests
 from . import digests, errors
 from . import media_types as mt
 from ._json import loads
-from .auth import CATALOG_SCOPE, AuthMode, TokenCache, delete_scope, pull_scope
+from .auth import CATALOG_SCOPE, AuthMode, TokenCache, delete_scope, pull_scope, push_scope
 from .blobs import BlobReader
 from .errors import NotFoundWhat
 from .models import (
@@ -42,6 +42,7 @@ FILTERS_APPLIED_HEADER = "OCI-Filters-Applied"
 DEFAULT_PAGE_SIZE = 1000
 POOL_SIZE = 16
 JSON_ACCEPT = {"Accept": "application/json"}
+USER_AGENT = "regfront/1"
 # How a registry deletes: a tag alone, only by digest (every sibling tag goes), or not at all.
 DeleteSupport = Literal["tag", "digest", "off"]
 DIGEST_ONLY = "This registry deletes by digest only: a tag cannot be removed alone."
@@ -82,6 +83,8 @@ class RegistryClient:
         if session is None:
             session = requests.Session()
             session.trust_env = False  # no ~/.netrc credentials or proxies from the env
+            # Registry events name it, so regfront's own reads are not counted as pulls.
+            session.headers["User-Agent"] = USER_AGENT
             adapter = GuardedAdapter(deny_private=deny_private, pool_maxsize=POOL_SIZE)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -316,6 +319,36 @@ class RegistryClient:
             "DELETE", f"/v2/{repository}/manifests/{digest}", scopes=(delete_scope(repository),),
             accept=(200, 202, 204), max_bytes=self.limits.max_error_bytes, not_found="manifest",
         )  # fmt: skip
+
+    def put_manifest(self, repository: str, tag: str, raw: bytes, media_type: str) -> str:
+        """Store these exact manifest bytes under the tag (retag, restore); their digest.
+        The registry checks that every blob and child manifest they name exists."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-manifests
+        repository, tag = check_repository(repository), check_tag(tag)
+        if len(raw) > self.limits.max_manifest_bytes:
+            raise errors.TooLarge()
+        digest = digests.compute(raw)
+        reply = self._transport.send(
+            "PUT", f"/v2/{repository}/manifests/{tag}", scopes=(push_scope(repository),),
+            headers={"Content-Type": media_type}, body=raw, accept=(200, 201),
+            max_bytes=self.limits.max_error_bytes, not_found="repository",
+        )  # fmt: skip
+        answered = reply.headers.get(DIGEST_HEADER, "").strip()
+        if answered and answered != digest:
+            raise errors.DigestMismatch("The registry stored the manifest under another digest.")
+        return digest
+
+    def blob_exists(self, repository: str, digest: str) -> bool:
+        """Whether the registry still has the blob (garbage collection may have taken it)."""
+        repository, digest = check_repository(repository), parse_digest(digest)
+        try:
+            self._transport.send(
+                "HEAD", f"/v2/{repository}/blobs/{digest}", scopes=(pull_scope(repository),),
+                max_bytes=0, not_found="blob",
+            )  # fmt: skip
+        except errors.NotFound:
+            return False
+        return True
 
     def delete_tag(self, repository: str, tag: str) -> None:
         """Remove the tag alone: its manifest and every other tag on it stay (OCI distribution

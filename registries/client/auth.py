@@ -40,6 +40,10 @@ def delete_scope(repository: str) -> str:
     return f"repository:{repository}:pull,delete"
 
 
+def push_scope(repository: str) -> str:
+    return f"repository:{repository}:pull,push"
+
+
 @dataclass(frozen=True)
 class Challenge:
     scheme: str  # lowercase: "basic", "bearer", ...

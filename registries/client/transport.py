@@ -127,12 +127,14 @@ class Transport:
         probe: bool = False,
         until: float | None = None,
         stream: bool = False,
+        body: bytes | None = None,
     ) -> Reply:
         """Send one logical request, authenticating as the registry asks; map errors.
 
         ``probe`` forgets what we knew about the registry's auth and starts anonymous.
         ``until`` (time.monotonic()) ends the request sooner, e.g. with a listing's deadline.
         ``stream`` leaves a 200's body unread in ``Reply.stream``, which the caller closes.
+        ``body`` is sent as it is (a manifest PUT), again on the retry after a 401.
         """
         url = urljoin(self.base_url + "/", path_or_url)
         deadline = time.monotonic() + self.limits.deadline
@@ -145,8 +147,9 @@ class Transport:
         ours = origin(url) == origin(self.base_url)
         sent_auth = self.authorizer.known(scopes, deadline) if ours else {}
         reply = self._exchange(
-            method, url, {**(headers or {}), **sent_auth}, max_bytes, deadline, stream=stream
-        )
+            method, url, {**(headers or {}), **sent_auth}, max_bytes, deadline, stream=stream,
+            body=body,
+        )  # fmt: skip
         if reply.status == 401 and ours and origin(reply.url) == origin(self.base_url):
             # https://distribution.github.io/distribution/spec/auth/token/#how-to-authenticate
             challenge_header = reply.headers.get("WWW-Authenticate", "")
@@ -154,7 +157,7 @@ class Transport:
             if new_auth:
                 retry_headers = {**(headers or {}), **new_auth}
                 reply = self._exchange(
-                    method, url, retry_headers, max_bytes, deadline, stream=stream
+                    method, url, retry_headers, max_bytes, deadline, stream=stream, body=body
                 )
             if reply.status == 401:
                 raise unauthorized_error(
@@ -178,11 +181,12 @@ class Transport:
         deadline: float,
         *,
         stream: bool = False,
+        body: bytes | None = None,
     ) -> Reply:
         """Send, following redirects of reads by hand; drop Authorization across origins."""
         headers = dict(headers)
         for _ in range(self.limits.max_redirects + 1):
-            reply = self._hop(method, url, headers, max_bytes, deadline, stream=stream)
+            reply = self._hop(method, url, headers, max_bytes, deadline, stream=stream, body=body)
             location = reply.headers.get("Location")
             if reply.status not in REDIRECT_STATUSES or not location:
                 return reply
@@ -209,6 +213,7 @@ class Transport:
         deadline: float,
         *,
         stream: bool = False,
+        body: bytes | None = None,
     ) -> Reply:
         """Exactly one HTTP request: guard, timeouts, capped read, log, observer."""
         parts = urlsplit(url)
@@ -234,6 +239,7 @@ class Transport:
                 method,
                 url,
                 headers=headers,
+                data=body,
                 timeout=timeout,
                 allow_redirects=False,
                 stream=True,

@@ -19,6 +19,7 @@ from registries.client.reference import (
     is_valid_tag,
     parse_digest,
 )
+from registries.history.pulls import counts_pull
 from registries.models import RegistryEvent
 
 EVENT_ID_MAX = RegistryEvent._meta.get_field("event_id").max_length
@@ -90,15 +91,20 @@ def _digest(value: object) -> str | None:
 
 
 def parse_event(data: object) -> ParsedEvent | None:
-    """A push of a manifest or a delete; None for everything else (pulls, mounts, blob pushes,
-    events with invalid names)."""
+    """A push or pull of a manifest, or a delete; None for everything else (HEADs and
+    regfront's own reads reported as pulls, mounts, blobs, events with invalid names)."""
     data = _dict(data)
     event_id, action = data.get("id"), data.get("action")
     if not isinstance(event_id, str) or not 0 < len(event_id) <= EVENT_ID_MAX:
         return None
     if _storable(event_id) != event_id:
         return None  # not storable as it came, and it must stay exact to catch retries
-    if action not in (Action.PUSH, Action.DELETE):
+    if action not in (Action.PUSH, Action.DELETE, Action.PULL):
+        return None
+    request = _dict(data.get("request"))
+    if action == Action.PULL and not counts_pull(
+        _text(request.get("method")), _text(request.get("useragent"))
+    ):
         return None
     target = _dict(data.get("target"))
     repository, tag = target.get("repository"), target.get("tag") or ""
@@ -108,8 +114,8 @@ def parse_event(data: object) -> ParsedEvent | None:
     if digest is None or not isinstance(tag, str) or (tag and not is_valid_tag(tag)):
         return None
     media_type = _text(target.get("mediaType"))
-    if action == Action.PUSH and (media_type not in MANIFEST_TYPES or not digest):
-        return None
+    if action != Action.DELETE and (media_type not in MANIFEST_TYPES or not digest):
+        return None  # a blob pushed or pulled
     source = _dict(data.get("source"))
     return ParsedEvent(
         event_id=event_id,
@@ -121,7 +127,7 @@ def parse_event(data: object) -> ParsedEvent | None:
         size=_size(target.get("size")),
         actor=_text(_dict(data.get("actor")).get("name")),
         source=_text(source.get("addr")) or _text(source.get("instanceID")),
-        client_addr=_text(_dict(data.get("request")).get("addr")),
+        client_addr=_text(request.get("addr")),
         occurred_at=_timestamp(data.get("timestamp")),
     )
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 from registries.client import errors
 from registries.events.envelope import ParsedEvent
 from registries.events.notify import notify_registry_events
+from registries.history.pulls import pulls_record
+from registries.history.services import history_record_pushes
 from registries.inventory.services import inventory_enqueue_repository
 from registries.models import Registry, RegistryEvent
 from registries.services.cache import repository_touch
@@ -52,10 +54,15 @@ def events_prune() -> int:
 
 def events_apply(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:
     """Make the cached pages of every repository the events touched stale at once, and
-    have the inventory re-read each of them in the background (one pending sync each)."""
-    events = list(events)  # read twice
+    have the inventory re-read each of them in the background (one pending sync each).
+    Pushes go into the tags' histories, pulls into the counts (and change nothing else)."""
+    events = list(events)
+    history_record_pushes(registry=registry, events=events)
+    pulls_record(registry=registry, events=events)
     changed: dict[str, bool] = {}
     for event in events:
+        if event.action == Action.PULL:
+            continue
         changed[event.repository] = changed.get(event.repository, False) or (
             event.action == Action.PUSH
         )

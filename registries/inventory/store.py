@@ -7,6 +7,7 @@ from itertools import batched
 from django.db import transaction
 from django.utils import timezone
 
+from registries.history.services import history_record
 from registries.inventory.crawl import Crawl
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
 from registries.models import Registry
@@ -96,15 +97,23 @@ def index_write(*, registry: Registry, crawl: Crawl, known: Known) -> Written:
         gone: list[int] = []
         moved: list[IndexedTag] = []
         new: list[IndexedTag] = []
+        changes: list[tuple[str, str, str]] = []  # for the tags' histories; "": removed
         for name, digests in present.items():
             old = known.tags.get(name, {})
             gone += [pk for tag, (pk, _) in old.items() if tag not in digests]
+            changes += [(name, tag, "") for tag in old if tag not in digests]
             for tag, digest in digests.items():
                 if tag not in old:
                     new.append(IndexedTag(repository_id=ids[name], name=tag, digest=digest,
                                           first_seen=now, last_seen=now))  # fmt: skip
                 elif old[tag][1] != digest:
                     moved.append(IndexedTag(pk=old[tag][0], digest=digest))
+                else:
+                    continue
+                changes.append((name, tag, digest))
+        for name in set(crawl.digests) - set(present):  # emptied or gone: every tag went
+            changes += [(name, tag, "") for tag in known.tags.get(name, {})]
+        history_record(registry=registry, changes=changes, at=now)
         removed_tags = 0
         for chunk in batched(gone, CHUNK):
             removed_tags += IndexedTag.objects.filter(pk__in=chunk).delete()[0]

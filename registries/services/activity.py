@@ -29,7 +29,7 @@ def visible_audit_records(user) -> QuerySet[AuditRecord]:
 
 def visible_events(user) -> QuerySet[RegistryEvent]:
     """Events of registries `user` may see (group limits apply to staff too)."""
-    events = RegistryEvent.objects.all()
+    events = RegistryEvent.objects.exclude(action=RegistryEvent.Action.PULL)  # counted, not listed
     if user.is_superuser:
         return events
     return events.filter(registry__in=Registry.objects.visible_to(user))
