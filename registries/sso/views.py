@@ -37,12 +37,12 @@ class AuthenticateView(SSOEnabledMixin, OIDCAuthenticationRequestView):
     """Send the browser to the provider (state, nonce and PKCE kept in the session)."""
 
     def __init__(self, **kwargs) -> None:
-        # The parent reads the authorization endpoint here, before dispatch could turn a
-        # provider that cannot be reached into a message; get() reads it instead.
+        # The parent reads its settings here, before dispatch could answer 404 (single
+        # sign-on off) or turn a provider that cannot be reached into a message; get() does.
         View.__init__(self, **kwargs)
-        self.OIDC_RP_CLIENT_ID = self.get_settings("OIDC_RP_CLIENT_ID")
 
     def get(self, request):
+        self.OIDC_RP_CLIENT_ID = self.get_settings("OIDC_RP_CLIENT_ID")
         try:
             self.OIDC_OP_AUTH_ENDPOINT = str(self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT"))
         except ProviderUnavailable as exc:
