@@ -1,17 +1,23 @@
 """Cache keys and a single-flight get-or-compute over Django's cache.
 
 Content addressed by digest is immutable and cached without expiry; everything a registry can
-change (catalogs, tag lists, tag → digest) lives for REGFRONT_CACHE_TTL seconds and sits
+change (catalogs, tag lists, tag → digest) is fresh for REGFRONT_CACHE_TTL seconds and sits
 under a per-repository generation number, so one increment makes a repository fresh at once.
 KINDS declares every kind of entry and its lifetime.
+
+Stale-while-revalidate: a changeable entry is kept REGFRONT_STALE_SECONDS past its TTL (it is
+stored as Aged, with the time it was computed). A page that finds it stale is served it and
+hands a Revalidation to the background (registries/services/refresh.py); only a missing
+entry, a "Refresh" (refresh=True) or a caller without a Revalidation makes the page ask.
 """
 
 import copy
 import hashlib
 import threading
+import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,7 +54,32 @@ KINDS: dict[str, str | None] = {
     "tag-seen": "REGFRONT_SEEN_TTL",
     "status": "REGFRONT_STATUS_TTL",
     "gen": None,  # a repository's generation number
+    # A background refresh of the entry named by the rest of the key is queued or running.
+    "refreshing": "REGFRONT_REFRESH_CLAIM",
 }
+# Served stale (and refreshed in the background) once their TTL has passed.
+AGING_KINDS = frozenset(kind for kind, ttl in KINDS.items() if ttl == "REGFRONT_CACHE_TTL")
+
+
+class Aged(NamedTuple):
+    """An AGING_KINDS entry as stored: the value and when it was computed (time.time())."""
+
+    value: Any
+    stored: float
+
+    @property
+    def age(self) -> float:
+        return max(time.time() - self.stored, 0.0)
+
+    @property
+    def stale(self) -> bool:
+        return self.age >= settings.REGFRONT_CACHE_TTL
+
+
+class Revalidation(Protocol):
+    """What a caller hands get_or_compute to refresh a stale entry later (refresh.py)."""
+
+    def schedule(self) -> None: ...
 
 
 def make_key(kind: str, *parts: object) -> str:
@@ -65,14 +96,41 @@ def key_kind(key: str) -> str:
 
 
 def lifetime(key: str) -> float | None:
-    """Seconds an entry of this key's kind lives (None: forever)."""
+    """Seconds an entry of this key's kind is fresh (None: forever)."""
     setting = KINDS[key_kind(key)]
+    if setting == "REGFRONT_REFRESH_CLAIM":
+        return refresh_claim_seconds()
     return None if setting is None else getattr(settings, setting)
 
 
+def refresh_claim_seconds() -> float:
+    """How long one background refresh of an entry excludes another: what a refresh may
+    take (a whole listing, or a page's worth of fan-out). A refresh that failed keeps its
+    claim until then, so a registry that is down is asked again at most this often."""
+    return settings.REGFRONT_LISTING_DEADLINE + settings.REGFRONT_PAGE_DEADLINE
+
+
 def store(key: str, value: Any) -> None:
-    """Cache a value for its kind's lifetime."""
-    cache.set(key, value, lifetime(key))
+    """Cache a value for its kind's lifetime; a changeable one (AGING_KINDS) stays
+    REGFRONT_STALE_SECONDS longer, to be served while it is refreshed."""
+    seconds = lifetime(key)
+    if key_kind(key) in AGING_KINDS:
+        cache.set(key, Aged(value, time.time()), seconds + settings.REGFRONT_STALE_SECONDS)
+    else:
+        cache.set(key, value, seconds)
+
+
+def _usable(found: Any, revalidate: Revalidation | None) -> tuple[bool, Any]:
+    """(whether a cached value may be served, the value): a stale one only with a
+    Revalidation, which is then scheduled."""
+    if not isinstance(found, Aged):
+        return True, found
+    if not found.stale:
+        return True, found.value
+    if revalidate is None:
+        return False, None
+    revalidate.schedule()
+    return True, found.value
 
 
 class _KeyLock:
@@ -100,8 +158,17 @@ def _lock_for(key: str) -> _KeyLock:
         return holder
 
 
-def get_or_compute[T](key: str, compute: Callable[[], T], *, refresh: bool = False) -> T:
+def get_or_compute[T](
+    key: str,
+    compute: Callable[[], T],
+    *,
+    refresh: bool = False,
+    revalidate: Revalidation | None = None,
+) -> T:
     """Return the cached value or compute it once per process for all concurrent callers.
+
+    A stale entry (past its TTL) is returned as it is when the caller says how to refresh
+    it (`revalidate`, scheduled then); without one it is computed again like a miss.
 
     Threads missing the same key wait for the first one instead of asking the registry again,
     for as long as a page may take (REGFRONT_PAGE_DEADLINE): then errors.Timeout, a 504.
@@ -109,10 +176,12 @@ def get_or_compute[T](key: str, compute: Callable[[], T], *, refresh: bool = Fal
     """
     kind = key_kind(key)
     if not refresh:
-        value = cache.get(key, _MISSING)
-        if value is not _MISSING:
-            observe_cache(hit=True, kind=kind)
-            return value
+        found = cache.get(key, _MISSING)
+        if found is not _MISSING:
+            usable, value = _usable(found, revalidate)
+            if usable:
+                observe_cache(hit=True, kind=kind)
+                return value
     holder = _lock_for(key)  # keep a strong reference while we hold the lock
     ended_before = holder.ended
     waited = _join_flight(holder)
@@ -122,10 +191,12 @@ def get_or_compute[T](key: str, compute: Callable[[], T], *, refresh: bool = Fal
         # Only a thread we waited for can have filled the key since our miss: look again
         # then, and spare the cache a round trip otherwise.
         if waited and not refresh:
-            value = cache.get(key, _MISSING)
-            if value is not _MISSING:
-                observe_cache(hit=True, kind=kind)
-                return value
+            found = cache.get(key, _MISSING)
+            if found is not _MISSING:
+                usable, value = _usable(found, revalidate)
+                if usable:
+                    observe_cache(hit=True, kind=kind)
+                    return value
         observe_cache(hit=False, kind=kind)
         take_place()  # this request now waits on the registry itself
         value = _compute_once(holder, compute)
@@ -169,23 +240,63 @@ def _compute_once[T](holder: _KeyLock, compute: Callable[[], T]) -> T:
         holder.ended += 1
 
 
-def get_many(keys: list[str]) -> dict[str, Any]:
+def get_many(keys: list[str], *, stale: list[str] | None = None) -> dict[str, Any]:
     """The cached values among `keys` in one round trip (MGET on Redis), counted as lookups.
 
     For pages that need many small entries (a tag -> digest per visible tag): asking one key
-    at a time costs a network round trip each.
+    at a time costs a network round trip each. Entries past their TTL count as missing,
+    unless the caller collects them in `stale` (to refresh them in the background).
     """
     if not keys:
         return {}
-    found = cache.get_many(keys)
+    values = {}
+    for key, found in cache.get_many(keys).items():
+        if isinstance(found, Aged):
+            if found.stale:
+                if stale is None:
+                    continue
+                stale.append(key)
+            found = found.value
+        values[key] = found
     for key in keys:
-        observe_cache(hit=key in found, kind=key_kind(key))
-    return found
+        observe_cache(hit=key in values, kind=key_kind(key))
+    return values
 
 
 def peek(key: str) -> Any:
-    """The cached value or None, without computing anything."""
-    return cache.get(key)
+    """The cached value (fresh or stale) or None, without computing anything."""
+    return unwrap(cache.get(key))
+
+
+def look(key: str) -> Aged | None:
+    """An entry of AGING_KINDS with its age, or None when it is not cached."""
+    found = cache.get(key)
+    return found if isinstance(found, Aged) else None
+
+
+def is_stale(key: str) -> bool:
+    """True when the entry is cached and past its TTL: a background refresh has work."""
+    found = look(key)
+    return found is not None and found.stale
+
+
+def unwrap(found: Any) -> Any:
+    return found.value if isinstance(found, Aged) else found
+
+
+def claim_refresh(key: str) -> bool:
+    """True for the one caller, across processes sharing the cache, that may refresh the
+    entry now: cache.add is atomic (SET NX on Redis)."""
+    return cache.add(make_key("refreshing", key), 1, refresh_claim_seconds())
+
+
+def forget(key: str) -> None:
+    """Drop one entry (the registry said it is gone)."""
+    cache.delete(key)
+
+
+def release_refresh(key: str) -> None:
+    cache.delete(make_key("refreshing", key))
 
 
 def repository_generation(registry_id: int, repository: str) -> int:

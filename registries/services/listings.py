@@ -19,6 +19,7 @@ from registries.client.reference import is_valid_repository, is_valid_tag
 from registries.models import Registry
 from registries.services.cache import (
     get_or_compute,
+    look,
     make_key,
     peek,
     repository_generation,
@@ -26,6 +27,7 @@ from registries.services.cache import (
     store,
 )
 from registries.services.clients import client_for
+from registries.services.refresh import Revalidation, refresh_job
 
 _NATURAL_PART = re.compile(r"(\d+)")
 
@@ -74,7 +76,18 @@ def _catalog_entry(registry: Registry, refresh: bool) -> tuple[str, list[str]]:
         _catalog_key(registry),
         fetch,
         refresh=refresh,
+        revalidate=_catalog_revalidation(registry),
     )
+
+
+def _catalog_revalidation(registry: Registry) -> Revalidation:
+    return Revalidation("catalog", registry, {_catalog_key(registry): None})
+
+
+@refresh_job("catalog")
+def _catalog_refresh(registry: Registry, arguments: dict, items: list) -> int:
+    _catalog_entry(registry, refresh=True)
+    return 0
 
 
 def catalog_list(*, registry: Registry, refresh: bool = False) -> list[str]:
@@ -144,7 +157,10 @@ def catalog_listing(
     """
     slot = (registry.pk, registry.url)
     known = _catalog_views.get(slot)
-    stamp = None if refresh else peek(_catalog_stamp_key(registry))
+    found = None if refresh else look(_catalog_stamp_key(registry))
+    stamp = None if found is None else found.value
+    if found is not None and found.stale:  # the views stay; the listing is refreshed later
+        _catalog_revalidation(registry).schedule()
     if known is None or stamp is None or known.stamp != stamp[0]:
         fresh_stamp, names = _catalog_entry(registry, refresh)
         if known is None or known.stamp != fresh_stamp:
@@ -162,18 +178,33 @@ def tag_list(*, registry: Registry, repository: str, refresh: bool = False) -> l
     if refresh:
         repository_touch(registry.pk, repository)
     generation = repository_generation(registry.pk, repository)
-
-    def fetch() -> list[str]:
-        tags, hidden = valid_names(client_for(registry).tags(repository), is_valid_tag)
-        # Kept beside the list (one small entry, same TTL) so pages can say what was dropped.
-        store(_hidden_tags_key(registry, repository), hidden)
-        return sorted(tags, key=natural_key)
-
+    key = make_key("tags", registry.pk, repository, generation)
     return get_or_compute(
-        make_key("tags", registry.pk, repository, generation),
-        fetch,
+        key,
+        lambda: _fetch_tags(registry, repository),
         refresh=refresh,
+        revalidate=Revalidation(
+            "tags", registry, {key: None}, {"repository": repository, "generation": generation}
+        ),
     )
+
+
+def _fetch_tags(registry: Registry, repository: str) -> list[str]:
+    tags, hidden = valid_names(client_for(registry).tags(repository), is_valid_tag)
+    # Kept beside the list (one small entry, same TTL) so pages can say what was dropped.
+    store(_hidden_tags_key(registry, repository), hidden)
+    return sorted(tags, key=natural_key)
+
+
+@refresh_job("tags")
+def _tags_refresh(registry: Registry, arguments: dict, items: list) -> int:
+    repository, generation = arguments["repository"], arguments["generation"]
+    get_or_compute(
+        make_key("tags", registry.pk, repository, generation),
+        lambda: _fetch_tags(registry, repository),
+        refresh=True,
+    )
+    return 0
 
 
 def _hidden_tags_key(registry: Registry, repository: str) -> str:

@@ -24,6 +24,7 @@ from registries.services.cache import (
     store,
 )
 from registries.services.clients import client_for
+from registries.services.refresh import Revalidation, refresh_job
 
 
 def _manifest_key(registry: Registry, repository: str, digest: str) -> str:
@@ -38,7 +39,7 @@ def manifest_by_digest(*, registry: Registry, repository: str, digest: str) -> F
     )
 
 
-def _fresh_tag_key(
+def fresh_tag_key(
     registry: Registry, repository: str, tag: str, generation: int | None = None
 ) -> str:
     if generation is None:
@@ -51,11 +52,35 @@ def _seen_tag_key(registry: Registry, repository: str, tag: str) -> str:
 
 
 def fresh_tag_digests(
-    registry: Registry, repository: str, tags: list[str], generation: int
+    registry: Registry,
+    repository: str,
+    tags: list[str],
+    generation: int,
+    *,
+    stale_tags: list[str] | None = None,
 ) -> dict[str, str]:
-    """tag -> digest for the tags resolved within the TTL, in one cache round trip."""
-    keys = {_fresh_tag_key(registry, repository, tag, generation): tag for tag in tags}
-    return {keys[key]: digest for key, digest in get_many(list(keys)).items()}
+    """tag -> digest for the tags resolved within the TTL, in one cache round trip; with
+    `stale_tags`, also those resolved before (collected there, to be refreshed later)."""
+    keys = {fresh_tag_key(registry, repository, tag, generation): tag for tag in tags}
+    stale_keys: list[str] | None = None if stale_tags is None else []
+    found = get_many(list(keys), stale=stale_keys)
+    if stale_tags is not None and stale_keys:
+        stale_tags.extend(keys[key] for key in stale_keys)
+    return {keys[key]: digest for key, digest in found.items()}
+
+
+def tags_revalidation(
+    registry: Registry, repository: str, tags: list[str], generation: int | None = None
+) -> Revalidation:
+    """Refresh these tags' digests later (the "tags-resolve" job, in summaries)."""
+    if generation is None:
+        generation = repository_generation(registry.pk, repository)
+    return Revalidation(
+        "tags-resolve",
+        registry,
+        {fresh_tag_key(registry, repository, tag, generation): tag for tag in tags},
+        {"repository": repository, "generation": generation},
+    )
 
 
 def _remember_tag(registry: Registry, repository: str, tag: str, digest: str) -> None:
@@ -71,10 +96,12 @@ def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool =
         _remember_tag(registry, repository, tag, digest)
         return digest
 
+    generation = repository_generation(registry.pk, repository)
     return get_or_compute(
-        _fresh_tag_key(registry, repository, tag),
+        fresh_tag_key(registry, repository, tag, generation),
         resolve,
         refresh=refresh,
+        revalidate=tags_revalidation(registry, repository, [tag], generation),
     )
 
 
@@ -127,10 +154,13 @@ def _resolve_tag(
         fetched_now = fetched
         return fetched.digest
 
+    if generation is None:
+        generation = repository_generation(registry.pk, repository)
     digest = get_or_compute(
-        _fresh_tag_key(registry, repository, tag, generation),
+        fresh_tag_key(registry, repository, tag, generation),
         resolve,
         refresh=refresh,
+        revalidate=tags_revalidation(registry, repository, [tag], generation),
     )
     return digest, fetched_now
 
@@ -238,37 +268,56 @@ def manifest_referrers(
 ) -> list[Descriptor] | None:
     """Signatures, SBOMs and other artifacts that refer to this digest, where supported."""
     generation = repository_generation(registry.pk, repository)
-
-    def fetch() -> list[Descriptor] | None:
-        client = client_for(registry)
-        # A registry with the referrers API never answers it 404 (OCI distribution 1.1), so
-        # one 404 says it has none: remembered, the next tag pages skip asking.
-        no_api = make_key("referrers-api", registry.pk)
-        if peek(no_api) is None:
-            try:
-                found = client.referrers(repository, digest)
-                if found is not None:
-                    return found
-                store(no_api, False)
-            except (errors.NotFound, errors.Unsupported, errors.Denied):
-                pass  # says nothing about the API: try the tag
-        # Registries without the referrers API (distribution 2.8): pushers keep an index
-        # tagged <alg>-<hex> instead, the referrers tag schema.
-        tag = referrers_tag(digest)
-        if _index_lacks_tag(registry, repository, tag):
-            return None
-        try:
-            fallback = client.manifest(repository, tag)
-        except (errors.NotFound, errors.Denied):
-            return None
-        if fallback is not None and isinstance(fallback.parsed, ImageIndex):
-            return list(fallback.parsed.manifests)
-        return None
-
+    key = make_key("referrers", registry.pk, repository, generation, digest)
     return get_or_compute(
-        make_key("referrers", registry.pk, repository, generation, digest),
-        fetch,
+        key,
+        lambda: _fetch_referrers(registry, repository, digest),
+        revalidate=Revalidation(
+            "referrers",
+            registry,
+            {key: digest},
+            {"repository": repository, "generation": generation},
+        ),
     )
+
+
+@refresh_job("referrers")
+def _referrers_refresh(registry: Registry, arguments: dict, digests: list) -> int:
+    repository, generation = arguments["repository"], arguments["generation"]
+    for digest in digests:
+        get_or_compute(
+            make_key("referrers", registry.pk, repository, generation, digest),
+            lambda digest=digest: _fetch_referrers(registry, repository, digest),
+            refresh=True,
+        )
+    return 0
+
+
+def _fetch_referrers(registry: Registry, repository: str, digest: str) -> list[Descriptor] | None:
+    client = client_for(registry)
+    # A registry with the referrers API never answers it 404 (OCI distribution 1.1), so
+    # one 404 says it has none: remembered, the next tag pages skip asking.
+    no_api = make_key("referrers-api", registry.pk)
+    if peek(no_api) is None:
+        try:
+            found = client.referrers(repository, digest)
+            if found is not None:
+                return found
+            store(no_api, False)
+        except (errors.NotFound, errors.Unsupported, errors.Denied):
+            pass  # says nothing about the API: try the tag
+    # Registries without the referrers API (distribution 2.8): pushers keep an index
+    # tagged <alg>-<hex> instead, the referrers tag schema.
+    tag = referrers_tag(digest)
+    if _index_lacks_tag(registry, repository, tag):
+        return None
+    try:
+        fallback = client.manifest(repository, tag)
+    except (errors.NotFound, errors.Denied):
+        return None
+    if fallback is not None and isinstance(fallback.parsed, ImageIndex):
+        return list(fallback.parsed.manifests)
+    return None
 
 
 def _index_lacks_tag(registry: Registry, repository: str, tag: str) -> bool:

@@ -18,6 +18,7 @@ from registries.client.models import (
 from registries.client.reference import InvalidReference
 from registries.models import Registry
 from registries.services.cache import (
+    forget,
     get_many,
     get_or_compute,
     make_key,
@@ -26,11 +27,14 @@ from registries.services.cache import (
 from registries.services.clients import fan_out
 from registries.services.manifests import (
     fresh_tag_digests,
+    fresh_tag_key,
     image_config,
     manifest_by_digest,
     tag_digest,
     tag_manifest,
+    tags_revalidation,
 )
+from registries.services.refresh import Revalidation, refresh_job
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def tag_summaries(
     """Details for the visible tags only, fetched concurrently within the per-registry limit.
 
     A tag that fails (deleted meanwhile, broken manifest) gets an error line of its own; the
-    page still renders.
+    page still renders. Tags resolved past the TTL are shown as they were and refreshed in
+    the background; only tags never resolved are asked for now.
     """
 
     def summarise(tag: str) -> TagSummary:
@@ -132,7 +137,10 @@ def tag_summaries(
 
     # One read of the repository's generation serves every tag of the page.
     generation = repository_generation(registry.pk, repository)
-    known = {} if refresh else _cached_summaries(registry, repository, tags, generation)
+    stale: list[str] = []
+    known = {} if refresh else _cached_summaries(registry, repository, tags, generation, stale)
+    if stale:
+        tags_revalidation(registry, repository, stale, generation).schedule()
     missing = [tag for tag in tags if tag not in known]
     futures = dict(zip(missing, fan_out(registry, summarise, missing), strict=True))
     done, _ = wait(futures.values(), timeout=settings.REGFRONT_PAGE_DEADLINE)
@@ -148,11 +156,12 @@ def tag_summaries(
 
 
 def _cached_summaries(
-    registry: Registry, repository: str, tags: list[str], generation: int
+    registry: Registry, repository: str, tags: list[str], generation: int, stale: list[str]
 ) -> dict[str, TagSummary]:
     """The warm path: tags whose digest and summary are both cached, in two round trips
-    (tag -> digest, then digest -> summary) instead of several per tag."""
-    digests = fresh_tag_digests(registry, repository, tags, generation)
+    (tag -> digest, then digest -> summary) instead of several per tag. Tags whose digest
+    is past its TTL are collected in `stale`."""
+    digests = fresh_tag_digests(registry, repository, tags, generation, stale_tags=stale)
     keys = {make_key("summary", registry.pk, repository, d): d for d in set(digests.values())}
     summaries = {keys[key]: value for key, value in get_many(list(keys)).items()}
     return {
@@ -173,25 +182,95 @@ def tags_by_digest(
     the repository is refreshed or changed through regfront.
     """
     generation = repository_generation(registry.pk, repository)
+    key = make_key("tag-groups", registry.pk, repository, generation, *tags)
     return get_or_compute(
-        make_key("tag-groups", registry.pk, repository, generation, *tags),
+        key,
         lambda: _group_by_digest(registry, repository, tags, generation, refresh=refresh),
         refresh=refresh,
+        revalidate=Revalidation(
+            "tag-groups",
+            registry,
+            {key: None},
+            {"repository": repository, "generation": generation, "tags": tags},
+        ),
     )
 
 
+@refresh_job("tags-resolve")
+def _tags_refresh(registry: Registry, arguments: dict, tags: list) -> int:
+    """Each tag once more with a conditional GET (a 304 when it has not moved), and the
+    summary of an image it moved to, so the next page asks nothing. A tag the registry no
+    longer has loses its entry: the next page says so instead of showing what it was."""
+    repository, generation = arguments["repository"], arguments["generation"]
+
+    def again(tag: str) -> bool:
+        try:
+            fetched = tag_manifest(
+                registry=registry,
+                repository=repository,
+                tag=tag,
+                refresh=True,
+                generation=generation,
+            )
+            image_summary(registry=registry, repository=repository, fetched=fetched)
+        except errors.NotFound:
+            forget(fresh_tag_key(registry, repository, tag, generation))
+        except errors.RegistryError:
+            return False
+        return True
+
+    futures = fan_out(registry, again, tags)
+    done, _ = wait(futures, timeout=settings.REGFRONT_PAGE_DEADLINE)
+    return sum(1 for future in futures if future not in done or not future.result())
+
+
+@refresh_job("tag-groups")
+def _groups_refresh(registry: Registry, arguments: dict, items: list) -> int:
+    repository, generation, tags = (
+        arguments["repository"],
+        arguments["generation"],
+        arguments["tags"],
+    )
+    get_or_compute(
+        make_key("tag-groups", registry.pk, repository, generation, *tags),
+        lambda: _group_by_digest(
+            registry, repository, tags, generation, refresh=False, later=False
+        ),
+        refresh=True,
+    )
+    return 0
+
+
 def _group_by_digest(
-    registry: Registry, repository: str, tags: list[str], generation: int, *, refresh: bool
+    registry: Registry,
+    repository: str,
+    tags: list[str],
+    generation: int,
+    *,
+    refresh: bool,
+    later: bool = True,
 ) -> dict[str, list[str]]:
+    """`later`: tags resolved past the TTL count as they were (and are refreshed in the
+    background); False (the refresh itself) resolves them again now, with one HEAD each."""
+
     def digest_of(tag: str) -> str | None:
         try:
-            return tag_digest(registry=registry, repository=repository, tag=tag, refresh=refresh)
+            return tag_digest(
+                registry=registry, repository=repository, tag=tag, refresh=refresh or not later
+            )
         except errors.NotFound:
             return None  # deleted meanwhile
         except InvalidReference:
             return None  # not a tag name: it points at nothing regfront can ask for
 
-    known = {} if refresh else fresh_tag_digests(registry, repository, tags, generation)
+    stale: list[str] | None = [] if later else None
+    known = (
+        {}
+        if refresh
+        else fresh_tag_digests(registry, repository, tags, generation, stale_tags=stale)
+    )
+    if stale:
+        tags_revalidation(registry, repository, stale, generation).schedule()
     missing = [tag for tag in tags if tag not in known]
     futures = dict(zip(missing, fan_out(registry, digest_of, missing), strict=True))
     groups: dict[str, list[str]] = {}
