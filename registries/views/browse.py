@@ -29,6 +29,8 @@ from registries.client.reference import (
     repository_on,
 )
 from registries.events.services import latest_pushes
+from registries.history.pulls import tag_pulls
+from registries.history.services import current_pushes
 from registries.inventory.answers import tag_rows, tag_siblings, tag_table
 from registries.inventory.reads import catalog_tag_stats
 from registries.inventory.services import (
@@ -160,9 +162,15 @@ class RepositoryView(RegistryMixin, TemplateView):
             tags=list(page.object_list),
             refresh=self.refresh,
         )
+        shown = [row.tag for row in rows]
         return super().get_context_data(
             latest_pushes=latest_pushes(registry=self.registry, repository=repository),
-            rows=mark_helpers(mark_shared_digests(rows), folded.helpers),
+            rows=mark_history(
+                mark_helpers(mark_shared_digests(rows), folded.helpers),
+                current_pushes(registry=self.registry, repository=repository, tags=shown),
+                tag_pulls(registry=self.registry, repository=repository, tags=shown),
+            ),
+            has_events=bool(self.registry.webhook_secret),
             folded=folded.folded,
             page=page,
             query=query,
@@ -199,6 +207,14 @@ def mark_helpers(rows: list[dict], helpers: dict[str, list[str]]) -> list[dict]:
     for row in rows:
         image = row["summary"].image
         row["helpers"] = helpers.get(image.digest, []) if image else []
+    return rows
+
+
+def mark_history(rows: list[dict], pushes: dict, pulls: dict) -> list[dict]:
+    """Give each row who pushed its current digest and when (where known), and its pulls."""
+    for row in rows:
+        tag = row["summary"].tag
+        row["pushed"], row["pulls"] = pushes.get(tag), pulls.get(tag)
     return rows
 
 

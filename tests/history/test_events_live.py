@@ -77,3 +77,6 @@ def test_who_pushed_and_pulls_counted_from_events(client, notifying):
 
     page = client.get("/registry/live/team/app:v1/history").content.decode()
     assert "Pulled 2 times" in page and reg.username in page
+    rows = client.get("/registry/live/team/app/").content.decode()
+    assert f"pushed by {reg.username}" in rows and '<th scope="col">Pulls</th>' in rows
+    assert "<td>2 <span" in rows
