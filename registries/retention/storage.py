@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
 from registries.models import AuditRecord, Registry
-from registries.retention.storage_figures import ManifestRow, RepositoryDetail, StoragePass, TagRow
+from registries.retention.storage_figures import (
+    BlobTable,
+    ManifestRow,
+    RepositoryDetail,
+    StoragePass,
+    TagRow,
+)
 
 TOP = 10  # largest repositories and images shown
 
@@ -41,7 +47,7 @@ class RegistryStorage:
         return self.figures.reclaimable.bytes > 0 or self.figures.reclaimable.manifests > 0
 
 
-def _manifest_row(row: tuple) -> ManifestRow:
+def _manifest_row(row: tuple, table: BlobTable) -> ManifestRow:
     digest, kind, size, config_digest, layers, children, subject, created = row
     sizes = [(layer.get("digest", ""), layer.get("size") or 0) for layer in layers or []]
     blobs = [(d, s) for d, s in sizes if d]
@@ -49,17 +55,40 @@ def _manifest_row(row: tuple) -> ManifestRow:
         # The row's size is config plus layers (what a pull gets): the rest is the config.
         blobs.append((config_digest, max((size or 0) - sum(s for _, s in sizes), 0)))
     return ManifestRow(
-        digest=digest, kind=kind, blobs=tuple(blobs), children=tuple(children or ()),
+        digest=digest, kind=kind, blobs=table.of(blobs), children=tuple(children or ()),
         subject=subject, created=created,
     )  # fmt: skip
 
 
-def _manifests(registry: Registry) -> dict[str, ManifestRow]:
-    rows = IndexedManifest.objects.filter(registry=registry).values_list(
-        "digest", "kind", "size", "config_digest", "layers", "image_children", "subject_digest",
-        "created",
-    )  # fmt: skip
-    return {row[0]: _manifest_row(row) for row in rows.iterator(chunk_size=5000)}
+# Manifests are content addressed, so a row read once never changes: each process keeps the
+# registries' rows it read (bounded), and a later pass reads only the digests new since.
+_MANIFESTS: dict[int, tuple[BlobTable, dict[str, ManifestRow]]] = {}
+MANIFESTS_MAX = 500_000
+FULL_READ = 5_000  # more new digests than this: one scan beats chunks of `digest__in`
+CHUNK = 500  # within SQLite's bound on parameters
+FIELDS = ("digest", "kind", "size", "config_digest", "layers", "image_children",
+          "subject_digest", "created")  # fmt: skip
+
+
+def _manifests(registry: Registry) -> tuple[BlobTable, dict[str, ManifestRow]]:
+    rows = IndexedManifest.objects.filter(registry=registry)
+    digests = set(rows.values_list("digest", flat=True).iterator(chunk_size=20_000))
+    table, known = _MANIFESTS.get(registry.pk, (BlobTable(), {}))
+    missing = digests - known.keys()
+    if len(missing) > FULL_READ:
+        found = rows.values_list(*FIELDS).iterator(chunk_size=5000)
+    else:
+        wanted = sorted(missing)
+        found = (
+            row
+            for start in range(0, len(wanted), CHUNK)
+            for row in rows.filter(digest__in=wanted[start : start + CHUNK]).values_list(*FIELDS)
+        )
+    known = {**known, **{row[0]: _manifest_row(row, table) for row in found}}
+    if sum(len(k) for _, k in _MANIFESTS.values()) + len(known) > MANIFESTS_MAX:
+        _MANIFESTS.clear()
+    _MANIFESTS[registry.pk] = (table, known)
+    return table, {digest: known[digest] for digest in digests if digest in known}
 
 
 def _deleted(registry: Registry) -> list[tuple[str, str, list[str], datetime]]:
@@ -128,9 +157,11 @@ def registry_storage(*, registry: Registry) -> RegistryStorage:
     if remembered is not None and remembered[0] == fingerprint:
         return remembered[1]
     deleted = _deleted(registry)
+    table, manifests = _manifests(registry)
     figures = StoragePass(
         tags=_tags(registry, deleted),
-        manifests=_manifests(registry),
+        manifests=manifests,
+        blobs=table,
         now=timezone.now(),
         deleted=[(repository, digest) for repository, digest, _, _ in deleted],
     )

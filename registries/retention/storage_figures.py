@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 class ManifestRow:
     digest: str
     kind: str
-    blobs: tuple[tuple[str, int], ...] = ()  # its own layers and config: (digest, size)
+    blobs: frozenset[int] = frozenset()  # its own layers and config, as BlobTable ids
     children: tuple[str, ...] = ()  # an index's platform images
     subject: str = ""  # what a signature, SBOM or attestation is attached to
     created: datetime | None = None
@@ -82,38 +82,36 @@ SCHEMA1 = "schema1"
 EMPTY: frozenset[int] = frozenset()
 
 
-class _Blobs:
-    """Blob digests as small ints, with their sizes: sets of ints are cheap."""
+class BlobTable:
+    """Blob digests as small ints, with their sizes: sets of ints are cheap. A digest names
+    one content, so one table serves every pass over the registry."""
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.sizes: list[int] = []
 
     def of(self, blobs: Iterable[tuple[str, int]]) -> frozenset[int]:
+        ids, sizes = self.ids, self.sizes
         out = []
         for digest, size in blobs:
-            found = self.ids.get(digest)
+            found = ids.get(digest)
             if found is None:
-                found = self.ids[digest] = len(self.sizes)
-                self.sizes.append(size)
+                found = ids[digest] = len(sizes)
+                sizes.append(size)
             out.append(found)
         return frozenset(out)
 
     def total(self, ids: Iterable[int]) -> int:
-        sizes = self.sizes
-        return sum(sizes[i] for i in ids)
+        return sum(map(self.sizes.__getitem__, ids))
 
 
 def _closures(
-    manifests: dict[str, ManifestRow], blobs: _Blobs
+    manifests: dict[str, ManifestRow],
 ) -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
     """Per manifest: the blobs of it and its images (`image`), and those plus the blobs of
     what is attached to any of them (`stored`: signatures and SBOMs live beside their image)."""
-    own = {d: blobs.of(m.blobs) for d, m in manifests.items()}
-    attached: dict[str, list[str]] = {}
-    for digest, row in manifests.items():
-        if row.subject and row.subject != digest:
-            attached.setdefault(row.subject, []).append(digest)
+    own = {d: m.blobs for d, m in manifests.items()}
+    attached = attachments(manifests)
     with_attached = {
         d: own[d].union(*(own[r] for r in attached[d])) if d in attached else own[d] for d in own
     }
@@ -142,12 +140,19 @@ def _images_under(digest: str, manifests: dict[str, ManifestRow]) -> set[str]:
     return seen
 
 
-def reachable(roots: Iterable[str], manifests: dict[str, ManifestRow]) -> set[str]:
-    """The digests, their indexes' images and what is attached to any of them."""
+def attachments(manifests: dict[str, ManifestRow]) -> dict[str, list[str]]:
+    """subject -> the manifests (signatures, SBOMs, attestations) attached to it."""
     attached: dict[str, list[str]] = {}
     for digest, row in manifests.items():
-        if row.subject:
+        if row.subject and row.subject != digest:
             attached.setdefault(row.subject, []).append(digest)
+    return attached
+
+
+def reachable(
+    roots: Iterable[str], manifests: dict[str, ManifestRow], attached: dict[str, list[str]]
+) -> set[str]:
+    """The digests, their indexes' images and what is attached to any of them."""
     seen: set[str] = set()
     todo = list(roots)
     while todo:
@@ -156,9 +161,10 @@ def reachable(roots: Iterable[str], manifests: dict[str, ManifestRow]) -> set[st
             continue
         seen.add(digest)
         row = manifests.get(digest)
-        if row is not None:
+        if row is not None and row.children:
             todo.extend(row.children)
-        todo.extend(attached.get(digest, ()))
+        if digest in attached:
+            todo.extend(attached[digest])
     return seen
 
 
@@ -193,7 +199,7 @@ def _next_bucket(start: datetime, unit: str) -> datetime:
 
 
 def growth(
-    tags: list[TagRow], image: dict[str, frozenset[int]], blobs: _Blobs, now: datetime
+    tags: list[TagRow], image: dict[str, frozenset[int]], blobs: BlobTable, now: datetime
 ) -> Growth:
     """Cumulative tags, images and bytes by when the index first saw them (of what is
     tagged now: a deleted tag leaves the index, so it leaves this history too)."""
@@ -201,23 +207,25 @@ def growth(
         return Growth(unit="day", points=())
     first_seen: dict[str, datetime] = {}
     for row in tags:
-        if row.digest not in first_seen or row.first_seen < first_seen[row.digest]:
+        seen = first_seen.get(row.digest)
+        if seen is None or row.first_seen < seen:
             first_seen[row.digest] = row.first_seen
     unit = bucket_unit(min(first_seen.values()), now)
+    # A sync stamps many tags with one time: bucket each distinct time once.
+    starts: dict[datetime, datetime] = {}
+    for when in {row.first_seen for row in tags}:
+        starts[when] = bucket_start(when, unit)
     added: dict[datetime, list[int]] = {}  # bucket -> [tags, images, bytes]
-
-    def bucket(when: datetime) -> list[int]:
-        return added.setdefault(bucket_start(when, unit), [0, 0, 0])
-
-    for row in tags:
-        bucket(row.first_seen)[0] += 1
+    for when, n in Counter(row.first_seen for row in tags).items():
+        added.setdefault(starts[when], [0, 0, 0])[0] += n
     counted: set[int] = set()
-    for digest, when in sorted(first_seen.items(), key=lambda item: (item[1], item[0])):
-        into = bucket(when)
+    for digest, when in sorted(first_seen.items(), key=lambda item: item[1]):
+        into = added[starts[when]]
         into[1] += 1
-        new = image.get(digest, frozenset()) - counted
-        counted |= new
-        into[2] += blobs.total(new)
+        new = image.get(digest, EMPTY) - counted
+        if new:
+            counted |= new
+            into[2] += blobs.total(new)
     points = []
     start, end = min(added), max(bucket_start(now, unit), max(added))
     totals = [0, 0, 0]
@@ -245,13 +253,13 @@ class StoragePass:
     share of what garbage collection may reclaim."""
 
     def __init__(
-        self, *, tags: list[TagRow], manifests: dict[str, ManifestRow], now: datetime,
-        deleted: Iterable[tuple[str, str]] = (),
+        self, *, tags: list[TagRow], manifests: dict[str, ManifestRow], blobs: BlobTable,
+        now: datetime, deleted: Iterable[tuple[str, str]] = (),
     ) -> None:  # fmt: skip
         self.now = now
         self._manifests = manifests
-        self._blobs = _Blobs()
-        self._image, self._stored = _closures(manifests, self._blobs)
+        self._blobs = blobs
+        self._image, self._stored = _closures(manifests)
         self._tags: dict[str, list[TagRow]] = {}
         for row in tags:
             self._tags.setdefault(row.repository, []).append(row)
@@ -269,7 +277,7 @@ class StoragePass:
         self.repositories = [self._repository_figures(name) for name in sorted(self._tags)]
         self.by_name = {r.name: r for r in self.repositories}
         tagged = {r.digest for r in tags}
-        self._live = reachable(tagged, manifests)
+        self._live = reachable(tagged, manifests, attachments(manifests))
         gone = [d for d in manifests if d not in self._live]
         self.tags = len(tags)
         self.images = len(tagged)
