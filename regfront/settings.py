@@ -343,7 +343,8 @@ if REGFRONT_OIDC_ISSUER:
             "REGFRONT_OIDC_ISSUER must be the provider's URL, e.g. https://sso.example.com/realms/x"
         )
     OIDC_RP_CLIENT_ID = env.str("REGFRONT_OIDC_CLIENT_ID", default="")
-    OIDC_RP_CLIENT_SECRET = env.str("REGFRONT_OIDC_CLIENT_SECRET", default="")
+    # .strip(): a secret file written with echo ends in a newline the provider would refuse.
+    OIDC_RP_CLIENT_SECRET = env.str("REGFRONT_OIDC_CLIENT_SECRET", default="").strip()
     if not OIDC_RP_CLIENT_ID or not OIDC_RP_CLIENT_SECRET:
         fail(
             "REGFRONT_OIDC_ISSUER needs REGFRONT_OIDC_CLIENT_ID and REGFRONT_OIDC_CLIENT_SECRET"

@@ -50,6 +50,7 @@ class OIDCProvider:
     id_token_claims: dict = field(default_factory=dict)
     sign_with_forged_key: bool = False
     offer_end_session: bool = True
+    discovery_overrides: dict = field(default_factory=dict)  # None leaves a key out
     # What the portal sent, for assertions: (path, query or form) per request.
     requests: list[tuple[str, dict]] = field(default_factory=list)
 
@@ -115,7 +116,8 @@ class OIDCProvider:
         }
         if self.offer_end_session:
             document["end_session_endpoint"] = self.issuer + "/logout"
-        return document
+        document |= self.discovery_overrides
+        return {key: value for key, value in document.items() if value is not None}
 
     def jwks(self) -> dict:
         jwk = RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
