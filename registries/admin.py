@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from registries.audit import Action, audit_record
+from registries.events import notification_admin  # noqa: F401 (registers endpoints, log)
 from registries.forms import RegistryForm
 from registries.models import ApiToken, AuditRecord, Registry, RegistryEvent
 from registries.retention import admin as retention_admin  # noqa: F401 (registers policies)

@@ -80,8 +80,9 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
             delivery, State.PENDING, status, excerpt, retry_at=timezone.now() + backoff(attempt)
         )
     logger.warning(
-        "notification delivery=%s endpoint=%s registry=%s failed after %d attempt(s) status=%s",
-        delivery.pk, endpoint.name, endpoint.registry.name, attempt, status,
+        "notification delivery=%s endpoint=%s registry=%s failed after %d attempt(s) "
+        "status=%s: %s",
+        delivery.pk, endpoint.name, endpoint.registry.name, attempt, status, excerpt[:200],
     )  # fmt: skip
     return _record(delivery, State.FAILED, status, excerpt)
 
