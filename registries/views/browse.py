@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.generic import TemplateView
 
 from registries import services
@@ -257,8 +258,27 @@ class ManifestView(RegistryMixin, TemplateView):
             )
             if self.request.user.has_perm("registries.delete_manifest")
             else None,
+            **self.history_context(repository, tag, detail.digest),
             **kwargs,
         )
+
+    def history_context(self, repository: str, tag: str | None, digest: str) -> dict:
+        """Who pushed this digest under the tag and when, its pulls, and the history links."""
+        reference = f"{repository}:{tag}" if tag else f"{repository}@{digest}"
+        add_tag = reverse("registries:tag_add", args=[self.registry.name, reference])
+        may_add = self.request.user.has_perm("registries.change_manifest")
+        context = {"add_tag_url": add_tag if may_add else ""}
+        if not tag:
+            return context
+        pushed = current_pushes(registry=self.registry, repository=repository, tags=[tag])
+        pulls = tag_pulls(registry=self.registry, repository=repository, tags=[tag])
+        return context | {
+            "pushed": pushed[tag] if tag in pushed and pushed[tag].digest == digest else None,
+            "pulls": pulls.get(tag),
+            "has_events": bool(self.registry.webhook_secret),
+            "history_url": reverse("registries:tag_history",
+                                   args=[self.registry.name, f"{repository}:{tag}"]),
+        }  # fmt: skip
 
 
 def reference_view(request: HttpRequest, name: str, reference: str) -> HttpResponse:

@@ -80,3 +80,6 @@ def test_who_pushed_and_pulls_counted_from_events(client, notifying):
     rows = client.get("/registry/live/team/app/").content.decode()
     assert f"pushed by {reg.username}" in rows and '<th scope="col">Pulls</th>' in rows
     assert "<td>2 <span" in rows
+    tag_page = client.get("/registry/live/team/app:v1").content.decode()
+    assert f"Pushed by {reg.username}" in tag_page and "pulled 2 times" in tag_page
+    assert 'href="/registry/live/team/app:v1/history"' in tag_page

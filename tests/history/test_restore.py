@@ -127,3 +127,12 @@ def test_add_a_tag_and_move_one_only_when_asked(client, editor, moved, reg):
     assert tags_now(reg, name)["stable"] == new.digest
     moved_now = client.post(from_old, {"new_tag": "stable", "move": "1"})
     assert moved_now.status_code == 302 and tags_now(reg, name)["stable"] == old.digest
+
+
+def test_the_tag_page_links_the_history_and_add_a_tag_for_who_may(client, editor, moved):
+    row, name, _, _ = moved
+    tag_page = reverse("registries:reference", args=[row.name, f"{name}:1.0"])
+    anonymous = client.get(tag_page).content.decode()
+    assert url("tag_history", row, f"{name}:1.0") in anonymous and "Add a tag" not in anonymous
+    editor()
+    assert url("tag_add", row, f"{name}:1.0") in client.get(tag_page).content.decode()
