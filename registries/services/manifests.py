@@ -70,15 +70,23 @@ def fresh_tag_digests(
 
 
 def tags_revalidation(
-    registry: Registry, repository: str, tags: list[str], generation: int | None = None
+    registry: Registry,
+    repository: str,
+    tags: list[str],
+    generation: int | None = None,
+    *,
+    keys: list[str] | None = None,
 ) -> Revalidation:
-    """Refresh these tags' digests later (the "tags-resolve" job, in summaries)."""
+    """Refresh these tags' digests later (the "tags-resolve" job, in summaries); `keys`:
+    their entries' keys when the caller has them already."""
     if generation is None:
         generation = repository_generation(registry.pk, repository)
+    if keys is None:
+        keys = [fresh_tag_key(registry, repository, tag, generation) for tag in tags]
     return Revalidation(
         "tags-resolve",
         registry,
-        {fresh_tag_key(registry, repository, tag, generation): tag for tag in tags},
+        dict(zip(keys, tags, strict=True)),
         {"repository": repository, "generation": generation},
     )
 
@@ -97,11 +105,12 @@ def tag_digest(*, registry: Registry, repository: str, tag: str, refresh: bool =
         return digest
 
     generation = repository_generation(registry.pk, repository)
+    key = fresh_tag_key(registry, repository, tag, generation)
     return get_or_compute(
-        fresh_tag_key(registry, repository, tag, generation),
+        key,
         resolve,
         refresh=refresh,
-        revalidate=tags_revalidation(registry, repository, [tag], generation),
+        revalidate=tags_revalidation(registry, repository, [tag], generation, keys=[key]),
     )
 
 
@@ -156,11 +165,12 @@ def _resolve_tag(
 
     if generation is None:
         generation = repository_generation(registry.pk, repository)
+    key = fresh_tag_key(registry, repository, tag, generation)
     digest = get_or_compute(
-        fresh_tag_key(registry, repository, tag, generation),
+        key,
         resolve,
         refresh=refresh,
-        revalidate=tags_revalidation(registry, repository, [tag], generation),
+        revalidate=tags_revalidation(registry, repository, [tag], generation, keys=[key]),
     )
     return digest, fetched_now
 
