@@ -135,6 +135,7 @@ class AuditRecord(models.Model):
         MANIFEST_DELETE = "manifest_delete", "Manifest deleted"
         TAG_RESTORE = "tag_restore", "Tag restored"
         TAG_ADD = "tag_add", "Tag added"
+        IMAGE_COPY = "image_copy", "Image copied"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Succeeded"
@@ -235,6 +236,9 @@ from registries.inventory.models import (  # noqa: E402, F401
     SyncRequest,
     SyncState,
 )
+
+# Promotion routes and copy jobs live in their sub-package, under this app's label.
+from registries.promotion.models import CopyJob, PromotionRoute  # noqa: E402, F401
 
 # Retention policies and their runs live in their sub-package, under this app's label.
 from registries.retention.models import RetentionItem, RetentionPolicy, RetentionRun  # noqa: E402, F401

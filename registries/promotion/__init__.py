@@ -1,0 +1,1 @@
+"""Copy images between repositories and registries; promotion routes (staging → prod)."""
