@@ -74,8 +74,10 @@ def test_a_page_finding_its_entries_stale_asks_nothing_and_queues_one_refresh_ea
     let_ttl_pass()
     registry_requests.clear()
 
-    assert tag_links(page("/")) == ["old-1", "old-2"]
+    stale = page("/")
+    assert tag_links(stale) == ["old-1", "old-2"]
     assert registry_requests == []  # served as it was: the tag list and both tags are stale
+    assert "Live from the registry, read <time" in stale and "being refreshed" in stale
     tasks = refreshes()
     assert sorted(task["job"] for task in tasks) == ["tags", "tags-resolve"]
     resolve = next(task for task in tasks if task["job"] == "tags-resolve")
@@ -97,8 +99,35 @@ def test_a_page_finding_its_entries_stale_asks_nothing_and_queues_one_refresh_ea
     assert sorted(row.return_value["refreshed"] for row in finished) == [1, 2]
 
     registry_requests.clear()
-    page("/")
+    fresh = page("/")
     assert registry_requests == [] and len(refreshes()) == 2  # fresh again: nothing queued
+    assert "Live from the registry, read <time" in fresh and "being refreshed" not in fresh
+
+
+def test_the_catalog_says_how_old_its_listing_is_and_refreshes_it_once(
+    aging, swr_registry, client, registry_requests
+):
+    def catalog() -> str:
+        response = client.get("/registry/swr/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    assert "(being refreshed)" not in catalog()
+    let_ttl_pass()
+    registry_requests.clear()
+    first, second = catalog(), catalog()
+    assert (
+        "· listed <time" in first and "(being refreshed)" in first and "(being refreshed)" in second
+    )
+    assert [r for r in registry_requests if r.path != "/v2/"] == []
+    assert [task["job"] for task in refreshes()] == ["catalog"]
+    # The catalog page also queued the index's first sync, which lists the catalog too: the
+    # refresh then finds it fresh and skips it, or runs first and lists it itself.
+    run_worker()
+    done = DBTaskResult.objects.get(task_path=TASK)
+    assert done.status == "SUCCESSFUL"
+    assert done.return_value["refreshed"] + done.return_value["skipped"] == 1
+    assert "(being refreshed)" not in catalog()
 
 
 def test_concurrent_requests_finding_an_entry_stale_queue_one_refresh_of_it(

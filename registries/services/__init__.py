@@ -27,6 +27,8 @@ from registries.services.changes import (
 )
 from registries.services.definitions import registry_delete, registry_save
 from registries.services.listings import (
+    ListingAge,
+    catalog_age,
     catalog_cached_size,
     catalog_hidden_count,
     catalog_list,
@@ -34,6 +36,7 @@ from registries.services.listings import (
     natural_key,
     tag_hidden_count,
     tag_list,
+    tag_list_age,
 )
 from registries.services.manifests import (
     ManifestDetail,
@@ -56,10 +59,12 @@ __all__ = [
     "CatalogPage",
     "DeletePlan",
     "ImageSummary",
+    "ListingAge",
     "ManifestDetail",
     "PlatformRow",
     "RegistryStatus",
     "TagSummary",
+    "catalog_age",
     "catalog_cached_size",
     "catalog_hidden_count",
     "catalog_list",
@@ -79,6 +84,7 @@ __all__ = [
     "tag_digest",
     "tag_hidden_count",
     "tag_list",
+    "tag_list_age",
     "tag_manifest",
     "tag_summaries",
     "tags_by_digest",

@@ -11,6 +11,8 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.core.cache import cache
 
@@ -205,6 +207,30 @@ def _tags_refresh(registry: Registry, arguments: dict, items: list) -> int:
         refresh=True,
     )
     return 0
+
+
+@dataclass(frozen=True)
+class ListingAge:
+    """When a cached listing was read from the registry, for pages to say so."""
+
+    read_at: datetime
+    refreshing: bool  # past the TTL: shown while a background refresh replaces it
+
+
+def _age(key: str) -> ListingAge | None:
+    found = look(key)
+    if found is None:
+        return None
+    return ListingAge(datetime.fromtimestamp(found.stored, UTC), found.stale)
+
+
+def catalog_age(*, registry: Registry) -> ListingAge | None:
+    return _age(_catalog_stamp_key(registry))
+
+
+def tag_list_age(*, registry: Registry, repository: str) -> ListingAge | None:
+    generation = repository_generation(registry.pk, repository)
+    return _age(make_key("tags", registry.pk, repository, generation))
 
 
 def _hidden_tags_key(registry: Registry, repository: str) -> str:

@@ -33,7 +33,7 @@ from registries.events.services import latest_pushes
 from registries.history.pulls import tag_pulls
 from registries.history.services import current_pushes
 from registries.inventory.answers import tag_rows, tag_siblings, tag_table
-from registries.inventory.reads import catalog_tag_stats
+from registries.inventory.reads import IndexOrigin, catalog_tag_stats
 from registries.inventory.services import (
     index_is_fresh,
     inventory_enqueue_registry,
@@ -122,6 +122,7 @@ class CatalogView(RegistryMixin, TemplateView):
         return super().get_context_data(
             sync=sync,
             index_fresh=index_fresh,
+            listing_age=services.catalog_age(registry=self.registry),
             indexed_stats=bool(stats),
             repositories=[(name, stats.get(name)) for name in page.object_list],
             pinned=[(name, stats.get(name)) for name in catalog.pinned],
@@ -179,11 +180,22 @@ class RepositoryView(RegistryMixin, TemplateView):
             sort_limited=table.sort_limited,
             sort_max=settings.REGFRONT_SORT_BY_DATE_MAX,
             origin=table.origin,
+            listing_age=_live_age(self.registry, repository, table.origin),
             tag_count=len(folded.tags),
             hidden=services.tag_hidden_count(registry=self.registry, repository=repository),
             page_query=page_query(self.request),
             **kwargs,
         )
+
+
+def _live_age(
+    registry: Registry, repository: str, origin: IndexOrigin
+) -> services.ListingAge | None:
+    """How old the tag list read live from the registry is (pages answered from the index
+    say the index's age instead)."""
+    if origin.source == "index":
+        return None
+    return services.tag_list_age(registry=registry, repository=repository)
 
 
 def mark_shared_digests(rows: list[services.TagSummary]) -> list[dict]:
@@ -250,6 +262,7 @@ class ManifestView(RegistryMixin, TemplateView):
             siblings=[t for t in siblings.tags if t != tag],
             siblings_complete=siblings.complete,
             origin=siblings.origin,
+            listing_age=_live_age(self.registry, repository, siblings.origin),
             pull_by_tag=f"{host}/{repository}:{tag}" if tag else None,
             pull_by_digest=f"{host}/{repository}@{detail.digest}",
             fragment_ttl=settings.REGFRONT_CACHE_TTL,
