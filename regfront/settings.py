@@ -223,6 +223,10 @@ if max(REGFRONT_REQUEST_DEADLINE, REGFRONT_LISTING_DEADLINE) >= REGFRONT_SYNC_LE
 # Cleanup (registries/retention/): deletes per second a retention run sends at most (it holds
 # its policy's lease REGFRONT_SYNC_LEASE seconds past each renewal, like a sync).
 REGFRONT_RETENTION_RATE = env.float("REGFRONT_RETENTION_RATE", default=5.0)
+# Copy and promote (registries/promotion/): the largest blob a copy streams through, and how
+# long one blob may take.
+REGFRONT_MAX_COPY_BLOB_BYTES = env.int("REGFRONT_MAX_COPY_BLOB_BYTES", default=20 * 1024**3)
+REGFRONT_COPY_BLOB_SECONDS = env.float("REGFRONT_COPY_BLOB_SECONDS", default=3600.0)
 if REGFRONT_RETENTION_RATE <= 0:
     fail("REGFRONT_RETENTION_RATE must be above 0 (deletes per second).")
 

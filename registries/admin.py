@@ -4,6 +4,7 @@ from registries.audit import Action, audit_record
 from registries.events import notification_admin  # noqa: F401 (registers endpoints, log)
 from registries.forms import RegistryForm
 from registries.models import ApiToken, AuditRecord, Registry, RegistryEvent
+from registries.promotion import admin as promotion_admin  # noqa: F401 (registers routes)
 from registries.retention import admin as retention_admin  # noqa: F401 (registers policies)
 from registries.services.activity import visible_audit_records, visible_events
 from registries.supplychain import admin as supplychain_admin  # noqa: F401 (registers keys)

@@ -5,6 +5,7 @@ from registries.contents.views import FilesView
 from registries.events import notification_views as notifications
 from registries.history.views import RestoreView, RetagView, TagHistoryView
 from registries.inventory.views import SearchView, SyncNowView
+from registries.promotion.views import CopyJobView, CopyResumeView, CopyView, PromoteView
 from registries.retention import views as retention
 from registries.retention.selection_views import TagsDeleteView
 from registries.retention.storage_views import RegistryStorageView, RepositoryStorageView
@@ -156,6 +157,18 @@ urlpatterns = [
         RetagView.as_view(),
         name="tag_add",
     ),
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/copy$",
+        CopyView.as_view(),
+        name="copy",
+    ),
+    re_path(
+        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/promote$",
+        PromoteView.as_view(),
+        name="promote",
+    ),
+    path("manage/copies/<int:pk>/", CopyJobView.as_view(), name="copy_job"),
+    path("manage/copies/<int:pk>/resume/", CopyResumeView.as_view(), name="copy_resume"),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
     # `repo@sha256:…`, with any number of `/` in repo.
     path("registry/<str:name>/<path:reference>", browse.reference_view, name="reference"),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
@@ -43,6 +43,7 @@ DEFAULT_PAGE_SIZE = 1000
 POOL_SIZE = 16
 JSON_ACCEPT = {"Accept": "application/json"}
 USER_AGENT = "regfront/1"
+UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024  # what one PATCH of a blob copy holds in memory
 # How a registry deletes: a tag alone, only by digest (every sibling tag goes), or not at all.
 DeleteSupport = Literal["tag", "digest", "off"]
 DIGEST_ONLY = "This registry deletes by digest only: a tag cannot be removed alone."
@@ -320,16 +321,19 @@ class RegistryClient:
             accept=(200, 202, 204), max_bytes=self.limits.max_error_bytes, not_found="manifest",
         )  # fmt: skip
 
-    def put_manifest(self, repository: str, tag: str, raw: bytes, media_type: str) -> str:
-        """Store these exact manifest bytes under the tag (retag, restore); their digest.
-        The registry checks that every blob and child manifest they name exists."""
+    def put_manifest(self, repository: str, reference: str, raw: bytes, media_type: str) -> str:
+        """Store these exact manifest bytes under a tag (retag, restore, copy) or by their
+        digest (an index's platform manifests); their digest. The registry checks that
+        every blob and child manifest they name exists."""
         # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-manifests
-        repository, tag = check_repository(repository), check_tag(tag)
+        repository, reference = check_repository(repository), _identifier(reference)
         if len(raw) > self.limits.max_manifest_bytes:
             raise errors.TooLarge()
         digest = digests.compute(raw)
+        if ":" in reference and reference != digest:
+            raise errors.DigestMismatch("These manifest bytes have another digest.")
         reply = self._transport.send(
-            "PUT", f"/v2/{repository}/manifests/{tag}", scopes=(push_scope(repository),),
+            "PUT", f"/v2/{repository}/manifests/{reference}", scopes=(push_scope(repository),),
             headers={"Content-Type": media_type}, body=raw, accept=(200, 201),
             max_bytes=self.limits.max_error_bytes, not_found="repository",
         )  # fmt: skip
@@ -337,6 +341,55 @@ class RegistryClient:
         if answered and answered != digest:
             raise errors.DigestMismatch("The registry stored the manifest under another digest.")
         return digest
+
+    def mount_blob(self, repository: str, digest: str, source: str) -> str | None:
+        """Cross-repository mount of a blob from `source` on this registry: None when mounted
+        (201); else the upload the registry opened instead (202), to upload into."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#mounting-a-blob-from-another-repository
+        repository, source, digest = (
+            check_repository(repository),
+            check_repository(source),
+            parse_digest(digest),
+        )
+        query = f"mount={digest}&from={quote(source, safe='/')}"
+        reply = self._transport.send(
+            "POST", f"/v2/{repository}/blobs/uploads/?{query}",
+            scopes=(push_scope(repository), pull_scope(source)), accept=(201, 202),
+            max_bytes=self.limits.max_error_bytes, not_found="repository",
+        )  # fmt: skip
+        return None if reply.status == 201 else _upload_location(reply)
+
+    def upload_blob(
+        self, repository: str, digest: str, reader, *, location: str | None = None,
+        chunk_bytes: int = UPLOAD_CHUNK_BYTES, on_chunk: Callable[[int], None] | None = None,
+    ) -> int:  # fmt: skip
+        """Upload what `reader.read(n)` gives, one chunk in memory at a time, and commit it
+        as `digest`; the bytes sent. The registry checks the digest too."""
+        # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-a-blob-in-chunks
+        repository, digest = check_repository(repository), parse_digest(digest)
+        scopes = (push_scope(repository),)
+        common = {"scopes": scopes, "max_bytes": self.limits.max_error_bytes}
+        if location is None:
+            opened = self._transport.send(
+                "POST", f"/v2/{repository}/blobs/uploads/", accept=(202,), **common
+            )
+            location = _upload_location(opened)
+        sent = 0
+        while chunk := _read_up_to(reader, chunk_bytes):
+            headers = {"Content-Type": "application/octet-stream",
+                       "Content-Range": f"{sent}-{sent + len(chunk) - 1}"}  # fmt: skip
+            reply = self._transport.send(
+                "PATCH", location, headers=headers, body=chunk, accept=(202,), **common
+            )
+            location = _upload_location(reply, default=location)
+            sent += len(chunk)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+        separator = "&" if "?" in location else "?"
+        self._transport.send(
+            "PUT", f"{location}{separator}digest={digest}", accept=(201,), body=b"", **common
+        )
+        return sent
 
     def blob_exists(self, repository: str, digest: str) -> bool:
         """Whether the registry still has the blob (garbage collection may have taken it)."""
@@ -377,6 +430,25 @@ class RegistryClient:
         except errors.Unsupported as exc:
             return "digest" if exc.status == 400 else "off"
         return "tag"  # 202: a registry that untags without looking first
+
+
+def _upload_location(reply: Reply, *, default: str = "") -> str:
+    location = reply.headers.get("Location", "").strip() or default
+    if not location:
+        raise errors.BadResponse("The registry opened an upload without saying where.")
+    return urljoin(reply.url, location)
+
+
+def _read_up_to(reader, size: int) -> bytes:
+    """Up to `size` bytes; fewer only at the end (where a BlobReader checks the digest)."""
+    parts, have = [], 0
+    while have < size:
+        part = reader.read(size - have)
+        if not part:
+            break
+        parts.append(part)
+        have += len(part)
+    return b"".join(parts)
 
 
 def _identifier(reference: str) -> str:

@@ -281,6 +281,13 @@ class ManifestView(RegistryMixin, TemplateView):
         add_tag = reverse("registries:tag_add", args=[self.registry.name, reference])
         may_add = self.request.user.has_perm("registries.change_manifest")
         context = {"add_tag_url": add_tag if may_add else ""}
+        if may_add:
+            visible = Registry.objects.visible_to(self.request.user)
+            context |= {
+                "copy_url": reverse("registries:copy", args=[self.registry.name, reference]),
+                "promote_url": reverse("registries:promote", args=[self.registry.name, reference]),
+                "routes": list(self.registry.routes_out.filter(target__in=visible)),
+            }
         if not tag:
             return context
         pushed = current_pushes(registry=self.registry, repository=repository, tags=[tag])
