@@ -52,6 +52,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/inventory.py
 	$(PY) bench/contents.py
 	$(PY) bench/compare.py
+	$(PY) bench/speed.py
 	$(PY) bench/retention.py
 
 clean:

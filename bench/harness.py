@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PY = sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "regfront_bench"
+PG_DB = os.environ.get("BENCH_PG_DB", "regfront_bench")
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, int(os.environ.get("BENCH_REDIS_DB", "14"))
 COLD_SAMPLES = int(os.environ.get("BENCH_COLD_SAMPLES", "5"))
 WARM_SAMPLES = int(os.environ.get("BENCH_WARM_SAMPLES", "40"))
@@ -92,7 +92,7 @@ class Server:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy starting
                 pass
             time.sleep(0.2)
         else:
