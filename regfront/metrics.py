@@ -8,6 +8,10 @@ https://prometheus.github.io/client_python/multiprocess/
 
 import hmac
 import os
+from collections import Counter as Tally
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -59,9 +63,40 @@ def _method(method: str) -> str:
     return method if method in HTTP_METHODS else "other"  # label values stay few
 
 
+# labels() validates and looks up its arguments on every call (tens of µs under load in
+# multiprocess mode); the label values are few, so each child is looked up once per process.
+_children: dict[tuple, object] = {}
+
+
+def _child(metric, *values: str):
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children.setdefault(key, metric.labels(*values))
+    return child
+
+
+# Cache lookups during a request are added up and counted once at its end: a repository page
+# makes a hundred lookups of two or three kinds, and every inc() writes the multiprocess file.
+_pending_cache: ContextVar[Tally | None] = ContextVar("regfront_pending_cache", default=None)
+
+
+@contextmanager
+def request_batch() -> Iterator[None]:
+    """Count this request's cache lookups in one go when it ends (RequestLogMiddleware)."""
+    pending: Tally = Tally()
+    token = _pending_cache.set(pending)
+    try:
+        yield
+    finally:
+        _pending_cache.reset(token)
+        for (kind, result), count in pending.items():
+            _child(cache_lookups, kind, result).inc(count)
+
+
 def observe_request(*, view: str, method: str, status: int, duration: float) -> None:
-    http_requests.labels(view=view, method=_method(method), status=str(status)).inc()
-    http_duration.labels(view=view).observe(duration)
+    _child(http_requests, view, _method(method), str(status)).inc()
+    _child(http_duration, view).observe(duration)
 
 
 def observe_registry_call(
@@ -69,14 +104,17 @@ def observe_registry_call(
 ) -> None:
     """Count one outbound registry request; `status` is None when no response came back."""
     status_label = str(status) if status is not None else "none"
-    registry_requests.labels(
-        registry=registry, method=_method(method), outcome=outcome, status=status_label
-    ).inc()
-    registry_duration.labels(registry=registry, outcome=outcome).observe(duration)
+    _child(registry_requests, registry, _method(method), outcome, status_label).inc()
+    _child(registry_duration, registry, outcome).observe(duration)
 
 
 def observe_cache(*, hit: bool, kind: str) -> None:
-    cache_lookups.labels(kind=kind, result="hit" if hit else "miss").inc()
+    result = "hit" if hit else "miss"
+    pending = _pending_cache.get()
+    if pending is None:  # outside a request (tasks, commands): count it now
+        _child(cache_lookups, kind, result).inc()
+    else:
+        pending[kind, result] += 1
 
 
 def _allowed(request: HttpRequest) -> bool:

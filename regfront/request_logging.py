@@ -44,7 +44,8 @@ class RequestLogMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        response = self.get_response(request)
+        with metrics.request_batch():
+            response = self.get_response(request)
         duration = time.perf_counter() - started
         if request.path.startswith(self.static_prefix):
             request._regfront_static = True
