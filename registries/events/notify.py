@@ -7,8 +7,10 @@ when they end (retention/run.py), and promotions through :func:`notify_promotion
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from registries.events.envelope import ParsedEvent
@@ -51,7 +53,16 @@ def _queue(
         endpoint=endpoint, event=event, payload=payload, next_attempt_at=now
     )
     deliver_notification.enqueue(delivery_id=delivery.pk, attempt=1)
+    _prune(endpoint)
     return delivery
+
+
+def _prune(endpoint: NotificationEndpoint) -> None:
+    """The log keeps REGFRONT_EVENT_RETENTION_DAYS, like the events (0: forever)."""
+    days = settings.REGFRONT_EVENT_RETENTION_DAYS
+    if days > 0:
+        cutoff = timezone.now() - timedelta(days=days)
+        NotificationDelivery.objects.filter(endpoint=endpoint, created_at__lt=cutoff).delete()
 
 
 def notify_registry_events(*, registry: Registry, events: Iterable[ParsedEvent]) -> None:

@@ -253,3 +253,19 @@ def test_a_promotion_reaches_the_target_registry_s_endpoints(hooked, receiver):
     assert json.loads(got.body) == {
         "text": "regfront: staging/team/app:rc1 promoted to hooked/team/app:1.2 by pat"
     }
+
+
+def test_the_log_keeps_the_event_retention_days(hooked, receiver, settings):
+    settings.REGFRONT_EVENT_RETENTION_DAYS = 30
+    hook = endpoint(hooked, receiver.url)
+    old = NotificationDelivery.objects.create(endpoint=hook, event="push", payload={})
+    recent = NotificationDelivery.objects.create(endpoint=hook, event="push", payload={})
+    NotificationDelivery.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    NotificationDelivery.objects.filter(pk=recent.pk).update(
+        created_at=timezone.now() - timedelta(days=29)
+    )
+    [new] = notify_promotion(registry=hooked, repository="a", tag="1", digest=DIGEST,
+                             source_registry="s", source_repository="a")  # fmt: skip
+    assert set(NotificationDelivery.objects.values_list("pk", flat=True)) == {recent.pk, new.pk}
