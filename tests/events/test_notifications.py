@@ -4,6 +4,7 @@ its failure logged; the webhook answer never waits on a receiver; the outbound g
 
 import hashlib
 import hmac
+import io
 import json
 import logging
 from datetime import timedelta
@@ -269,3 +270,17 @@ def test_the_log_keeps_the_event_retention_days(hooked, receiver, settings):
     [new] = notify_promotion(registry=hooked, repository="a", tag="1", digest=DIGEST,
                              source_registry="s", source_repository="a")  # fmt: skip
     assert set(NotificationDelivery.objects.values_list("pk", flat=True)) == {recent.pk, new.pk}
+
+
+def test_endpoint_secrets_are_rotated_with_the_encryption_keys(hooked, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    suite = list(settings.REGFRONT_ENCRYPTION_KEYS)  # the registry row's webhook token's
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.REGFRONT_ENCRYPTION_KEYS = [old]
+    hook = endpoint(hooked, "https://hooks.example/in")
+    settings.REGFRONT_ENCRYPTION_KEYS = [new, old, *suite]
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    settings.REGFRONT_ENCRYPTION_KEYS = [new]  # the old key dropped
+    assert NotificationEndpoint.objects.get(pk=hook.pk).secret == SECRET

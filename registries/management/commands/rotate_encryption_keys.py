@@ -2,10 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from registries.fields import EncryptionKeyError, reencrypt
-from registries.models import Registry
+from registries.models import NotificationEndpoint, Registry
 
 # Every (model, encrypted field) pair; a new encrypted field gets a line here.
-ENCRYPTED_FIELDS = [(Registry, "password"), (Registry, "webhook_secret")]
+ENCRYPTED_FIELDS = [
+    (Registry, "password"),
+    (Registry, "webhook_secret"),
+    (NotificationEndpoint, "secret"),
+]
 
 
 class Command(BaseCommand):
