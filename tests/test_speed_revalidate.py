@@ -257,3 +257,23 @@ def test_with_no_stale_window_a_page_revalidates_as_before(
     page("/")
     assert kinds(registry_requests, registry="swr") == {"GET tags": 1, "GET manifest": 2, "304": 2}
     assert refreshes() == []
+
+
+def test_in_process_a_thread_refreshes_what_the_page_served_stale(
+    aging, settings, swr_registry, registry_requests
+):
+    settings.REGFRONT_REFRESH_IN = "process"  # `auto` with the local-memory cache
+    running, row, _, page = swr_registry
+    page("/")
+    let_ttl_pass()
+    push_image(running, REPO, "new-3", seed="swr-thread-new-3", layers=1)
+    registry_requests.clear()
+
+    assert tag_links(page("/")) == ["old-1", "old-2"]
+    deadline = time.monotonic() + 20
+    while services.tag_list_age(registry=row, repository=REPO).refreshing:
+        assert time.monotonic() < deadline, "the refresh thread did not replace the tag list"
+        time.sleep(0.05)
+    assert refreshes() == []  # no task: the thread did it
+    assert kinds(registry_requests, registry="swr")["GET tags"] == 1
+    assert tag_links(page("/")) == ["old-1", "old-2", "new-3"]
