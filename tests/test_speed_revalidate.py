@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -144,7 +145,10 @@ def test_concurrent_requests_finding_an_entry_stale_queue_one_refresh_of_it(
 
     def visit() -> None:
         barrier.wait()
-        statuses.append(Client().get(f"/registry/swr/{REPO}:old-1").status_code)
+        try:
+            statuses.append(Client().get(f"/registry/swr/{REPO}:old-1").status_code)
+        finally:
+            connections.close_all()  # this thread's connections, before the test database goes
 
     threads = [threading.Thread(target=visit) for _ in range(count)]
     for thread in threads:

@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connections
 
 from registries.client import errors
 from registries.models import Registry
@@ -98,7 +98,7 @@ def _run_here(registry: Registry, work: dict[str, Any]) -> dict[str, Any]:
     try:
         return revalidation_run(registry=registry, **work)
     finally:
-        close_old_connections()  # a pool thread keeps no database connection it opened
+        connections.close_all()  # this pool thread's own: it keeps none open between runs
 
 
 def _log_crash(future: Future) -> None:
