@@ -40,10 +40,12 @@ def _request(endpoint: NotificationEndpoint, delivery: NotificationDelivery) -> 
 
 
 def _claim(delivery_id: int, attempt: int) -> NotificationDelivery | None:
-    """This attempt, once: a task delivered twice (or superseded) finds nothing to claim."""
+    """This attempt, once: a task delivered twice (or superseded) finds nothing to claim.
+    `next_attempt_at` becomes the claim's time, so an attempt in flight is not stale."""
+    now = timezone.now()
     claimed = NotificationDelivery.objects.filter(
         pk=delivery_id, state=State.PENDING, attempts=attempt - 1
-    ).update(attempts=attempt, updated_at=timezone.now())
+    ).update(attempts=attempt, next_attempt_at=now, updated_at=now)
     if not claimed:
         return None
     return NotificationDelivery.objects.select_related("endpoint__registry").get(pk=delivery_id)

@@ -18,6 +18,10 @@ from registries.events.models import NotificationDelivery, NotificationEndpoint
 from registries.models import Registry, RegistryEvent
 
 Event = NotificationDelivery.Event
+State = NotificationDelivery.State
+# A pending delivery this long past its attempt's time has lost its task (longer than any
+# attempt takes: REGFRONT_NOTIFY_TIMEOUT bounds them).
+STALE_AFTER = timedelta(minutes=15)
 # Which endpoint switch each event kind needs (a test goes to the endpoint it names).
 WANTS = {
     Event.PUSH: "on_push",
@@ -53,8 +57,26 @@ def _queue(
         endpoint=endpoint, event=event, payload=payload, next_attempt_at=now
     )
     deliver_notification.enqueue(delivery_id=delivery.pk, attempt=1)
+    _requeue_stale(endpoint, deliver_notification)
     _prune(endpoint)
     return delivery
+
+
+def _requeue_stale(endpoint: NotificationEndpoint, deliver) -> None:
+    """A worker killed during an attempt leaves its delivery pending with no task to go on:
+    the endpoint's next event queues the next attempt (the lost one counts). A delivery whose
+    task is only late gets a second task, which finds nothing to claim."""
+    stale = NotificationDelivery.objects.filter(
+        endpoint=endpoint, state=State.PENDING, next_attempt_at__lt=timezone.now() - STALE_AFTER
+    )
+    for pk, attempts in stale.values_list("pk", "attempts"):
+        if attempts >= settings.REGFRONT_NOTIFY_MAX_ATTEMPTS:
+            stale.filter(pk=pk, attempts=attempts).update(
+                state=State.FAILED, next_attempt_at=None,
+                last_response="The worker stopped during the last attempt.",
+            )  # fmt: skip
+        else:
+            deliver.enqueue(delivery_id=pk, attempt=attempts + 1)
 
 
 def _prune(endpoint: NotificationEndpoint) -> None:

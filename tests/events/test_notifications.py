@@ -284,3 +284,37 @@ def test_endpoint_secrets_are_rotated_with_the_encryption_keys(hooked, settings)
     call_command("rotate_encryption_keys", stdout=io.StringIO())
     settings.REGFRONT_ENCRYPTION_KEYS = [new]  # the old key dropped
     assert NotificationEndpoint.objects.get(pk=hook.pk).secret == SECRET
+
+
+def test_a_delivery_whose_worker_died_is_taken_up_by_the_endpoint_s_next_event(
+    client, hooked, receiver, settings
+):
+    settings.REGFRONT_NOTIFY_MAX_ATTEMPTS = 3
+    hook = endpoint(hooked, receiver.url)
+    long_ago = timezone.now() - timedelta(minutes=20)
+    # Claimed by a worker that was killed mid-attempt: pending, no task left for it.
+    lost = NotificationDelivery.objects.create(
+        endpoint=hook, event="push", payload={"event": "push", "data": {}}, attempts=1
+    )
+    last = NotificationDelivery.objects.create(
+        endpoint=hook, event="push", payload={"event": "push", "data": {}}, attempts=3
+    )
+    due = NotificationDelivery.objects.create(
+        endpoint=hook, event="push", payload={"event": "push", "data": {}}, attempts=1
+    )
+    NotificationDelivery.objects.filter(pk__in=[lost.pk, last.pk]).update(next_attempt_at=long_ago)
+    NotificationDelivery.objects.filter(pk=due.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)  # its retry is still to come
+    )
+    report(client, event("push", tag="v1"))
+    kwargs = [t.args_kwargs["kwargs"] for t in queued()]
+    assert {"delivery_id": lost.pk, "attempt": 2} in kwargs
+    assert all(k["delivery_id"] not in (last.pk, due.pk) for k in kwargs)
+    last.refresh_from_db()
+    assert (last.state, last.last_response) == (
+        "failed", "The worker stopped during the last attempt."
+    )  # fmt: skip
+    run_queued()
+    lost.refresh_from_db()
+    assert (lost.state, lost.attempts) == ("delivered", 2)
+    assert len(receiver.requests) == 2  # the lost one and the new push
