@@ -15,6 +15,17 @@ from registries.views.tokens import ApiTokensView
 
 app_name = "registries"
 
+# Pages under a tag or digest: `<repo>:<tag>/…` or `<repo>@<digest>/…`. Tags and digests hold
+# no `/`, so the first `/` after one starts the page's own part.
+TAG = r"[^:@]+:[^/@]+"
+TAG_OR_DIGEST = r"[^:@]+(?::[^/@]+|@[^/]+)"
+
+
+def on_reference(reference: str, suffix: str, view, name: str):
+    pattern = rf"^registry/(?P<name>[^/]+)/(?P<reference>{reference}){suffix}$"
+    return re_path(pattern, view.as_view(), name=name)
+
+
 urlpatterns = [
     path("", browse.RegistryListView.as_view(), name="home"),
     path("go", browse.JumpView.as_view(), name="jump"),
@@ -128,45 +139,13 @@ urlpatterns = [
         RepositoryStorageView.as_view(),
         name="storage_repository",
     ),
-    # `<repo>:<tag>/files/<path>` or `<repo>@<digest>/files/<path>`: tags and digests hold no
-    # `/`, so the first `/files/` after one ends the reference.
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/files/(?P<path>.*)$",
-        FilesView.as_view(),
-        name="files",
-    ),
-    # `<repo>:<tag>/supply-chain` or `<repo>@<digest>/supply-chain`, shaped like files.
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/supply-chain$",
-        SupplyChainView.as_view(),
-        name="supply_chain",
-    ),
-    # `<repo>:<tag>/history` and `…/history/restore`, shaped like files.
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+:[^/@]+)/history$",
-        TagHistoryView.as_view(),
-        name="tag_history",
-    ),
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+:[^/@]+)/history/restore$",
-        RestoreView.as_view(),
-        name="tag_history_restore",
-    ),
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/add-tag$",
-        RetagView.as_view(),
-        name="tag_add",
-    ),
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/copy$",
-        CopyView.as_view(),
-        name="copy",
-    ),
-    re_path(
-        r"^registry/(?P<name>[^/]+)/(?P<reference>[^:@]+(?::[^/@]+|@[^/]+))/promote$",
-        PromoteView.as_view(),
-        name="promote",
-    ),
+    on_reference(TAG_OR_DIGEST, r"/files/(?P<path>.*)", FilesView, "files"),
+    on_reference(TAG_OR_DIGEST, "/supply-chain", SupplyChainView, "supply_chain"),
+    on_reference(TAG, "/history", TagHistoryView, "tag_history"),
+    on_reference(TAG, "/history/restore", RestoreView, "tag_history_restore"),
+    on_reference(TAG_OR_DIGEST, "/add-tag", RetagView, "tag_add"),
+    on_reference(TAG_OR_DIGEST, "/copy", CopyView, "copy"),
+    on_reference(TAG_OR_DIGEST, "/promote", PromoteView, "promote"),
     path("manage/copies/<int:pk>/", CopyJobView.as_view(), name="copy_job"),
     path("manage/copies/<int:pk>/resume/", CopyResumeView.as_view(), name="copy_resume"),
     # Everything after the name is parsed with the reference grammar: `repo/`, `repo:tag`,
