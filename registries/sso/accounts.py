@@ -45,9 +45,14 @@ def email_is_verified(claims: Mapping) -> bool:
     return claims.get("email_verified") in (True, "true")
 
 
+def _text(claims: Mapping, name: str) -> str:
+    value = claims.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def _new_username(claims: Mapping) -> str:
     """A readable name for a new account, never one already taken (no silent merge)."""
-    base = str(claims.get("preferred_username") or claims.get("email") or "")
+    base = _text(claims, "preferred_username") or _text(claims, "email")
     base = _NOT_USERNAME.sub("", base)[: USERNAME_MAX - 8] or "sso-user"
     User = get_user_model()
     candidate, n = base, 1
@@ -59,7 +64,7 @@ def _new_username(claims: Mapping) -> str:
 
 def _user_by_verified_email(claims: Mapping):
     """An existing account the provider may take over: same e-mail, verified, not linked."""
-    email = claims.get("email")
+    email = _text(claims, "email")
     if not email or not email_is_verified(claims):
         return None
     users = list(
@@ -72,9 +77,9 @@ def _user_by_verified_email(claims: Mapping):
 
 def _update_profile(user, claims: Mapping) -> None:
     fields = {
-        "email": str(claims.get("email") or user.email)[:254],
-        "first_name": str(claims.get("given_name") or user.first_name)[:NAME_MAX],
-        "last_name": str(claims.get("family_name") or user.last_name)[:NAME_MAX],
+        "email": (_text(claims, "email") or user.email)[:254],
+        "first_name": (_text(claims, "given_name") or user.first_name)[:NAME_MAX],
+        "last_name": (_text(claims, "family_name") or user.last_name)[:NAME_MAX],
     }
     changed = [name for name, value in fields.items() if getattr(user, name) != value]
     for name in changed:

@@ -52,8 +52,9 @@ class SSOBackend(OIDCAuthenticationBackend):
             return None
         try:
             return super().authenticate(request, **kwargs)
-        except (SuspiciousOperation, jwt.InvalidTokenError) as exc:
-            # A forged, expired or replayed token, a wrong nonce or audience: no login.
+        except (SuspiciousOperation, jwt.InvalidTokenError, KeyError) as exc:
+            # A forged, expired or replayed token, a wrong nonce or audience, a token or key
+            # without the `kid` the library matches keys by: no login.
             logger.warning("sso: login refused: %s", exc)
         except (requests.RequestException, ProviderUnavailable, ValueError) as exc:
             logger.warning("sso: the provider could not be asked: %s", exc.__class__.__name__)

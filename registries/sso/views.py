@@ -101,5 +101,7 @@ class LogoutView(auth_views.LogoutView):
             return super().post(request, *args, **kwargs)
         # Asked before logging out: the session still says how this person logged in.
         target = import_string(method)(request)
-        super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        if target == resolve_url(settings.LOGOUT_REDIRECT_URL):
+            return response  # not the provider's session: Django's own answer (and its next)
         return HttpResponseRedirect(target)
