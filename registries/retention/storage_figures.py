@@ -8,9 +8,10 @@ small, and the index keeps no size for them).
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 
@@ -260,9 +261,16 @@ class StoragePass:
         self._manifests = manifests
         self._blobs = blobs
         self._image, self._stored = _closures(manifests)
+        self._all_tags = tags
         self._tags: dict[str, list[TagRow]] = {}
+        self._tagged_in: dict[str, dict[str, list[str]]] = {}  # digest -> repository -> tags
         for row in tags:
             self._tags.setdefault(row.repository, []).append(row)
+            self._tagged_in.setdefault(row.digest, {}).setdefault(row.repository, []).append(
+                row.tag
+            )
+        self._image_bytes: dict[str, int] = {}
+        self._largest: dict[tuple[int, str | None], list[ImageFigures]] = {}
         self._deleted: dict[str, set[str]] = {}
         for repository, digest in deleted:
             self._deleted.setdefault(repository, set()).add(digest)
@@ -300,25 +308,33 @@ class StoragePass:
     def largest_repositories(self, n: int) -> list[RepositoryFigures]:
         return sorted(self.repositories, key=lambda r: (-r.unique_bytes, r.name))[:n]
 
+    def image_bytes(self, digest: str) -> int:
+        """A tagged digest's layers and config (an index: its images' blobs, once)."""
+        found = self._image_bytes.get(digest)
+        if found is None:
+            found = self._image_bytes[digest] = self._blobs.total(self._image.get(digest, EMPTY))
+        return found
+
     def largest_images(self, n: int, *, repository: str | None = None) -> list[ImageFigures]:
-        """By tagged digest (one row however many repositories tag it)."""
-        names = [repository] if repository is not None else sorted(self._tags)
-        found: dict[str, ImageFigures] = {}
-        for name in names:
-            for row in sorted(self._tags.get(name, ()), key=lambda r: r.tag):
-                if row.digest in found:
-                    if found[row.digest].repository == name:
-                        image = found[row.digest]
-                        found[row.digest] = replace(image, tags=(*image.tags, row.tag))
-                    continue
-                manifest = self._manifests.get(row.digest)
-                found[row.digest] = ImageFigures(
-                    digest=row.digest, kind=manifest.kind if manifest else "",
-                    bytes=self._blobs.total(self._image.get(row.digest, EMPTY)),
-                    repository=name, tags=(row.tag,),
-                    created=manifest.created if manifest else None,
-                )  # fmt: skip
-        return sorted(found.values(), key=lambda i: (-i.bytes, i.digest))[:n]
+        """By tagged digest (one row however many repositories tag it), each named by the
+        first repository (by name) that tags it, with its tags there."""
+        key = (n, repository)
+        if key not in self._largest:
+            rows = self._tags.get(repository, []) if repository is not None else self._all_tags
+            digests = {row.digest for row in rows}
+            top = heapq.nsmallest(n, digests, key=lambda d: (-self.image_bytes(d), d))
+            self._largest[key] = [self._image_figures(d, repository) for d in top]
+        return self._largest[key]
+
+    def _image_figures(self, digest: str, repository: str | None) -> ImageFigures:
+        where = self._tagged_in[digest]
+        name = repository if repository is not None else min(where)
+        manifest = self._manifests.get(digest)
+        return ImageFigures(
+            digest=digest, kind=manifest.kind if manifest else "", bytes=self.image_bytes(digest),
+            repository=name, tags=tuple(sorted(where[name])),
+            created=manifest.created if manifest else None,
+        )  # fmt: skip
 
     def repository(self, name: str, *, images: int = 10) -> RepositoryDetail | None:
         figures = self.by_name.get(name)
