@@ -295,6 +295,8 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     _cache_options = CACHES["default"].setdefault("OPTIONS", {})
     _cache_options.setdefault("socket_connect_timeout", _cache_timeout)
     _cache_options.setdefault("socket_timeout", _cache_timeout)
+    # The same backend without a new client object per cache call (regfront/redis_cache.py).
+    CACHES["default"]["BACKEND"] = "regfront.redis_cache.RedisCache"
 
 # Logs: one line per request (regfront.request); outbound registry calls log on
 # regfront.registry. Both go through the same formatter; 4xx need no second line.
