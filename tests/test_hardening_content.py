@@ -104,6 +104,11 @@ def test_it_shows_a_tagged_oci_artifact_on_the_repository_and_tag_pages(
     assert (tags["sbom"]["kind"], tags["sbom"]["created"]) == ("artifact", None)
 
 
+def image_rows(page: str) -> str:
+    """The page without the line saying how old its tag list is (a time of its own)."""
+    return re.sub(r'<p class="muted index-origin">.*?</p>', "", page)
+
+
 def test_it_shows_an_image_whose_config_has_no_created_time(
     client, open_row, registry_open, unique_repo_name
 ):
@@ -111,7 +116,7 @@ def test_it_shows_an_image_whose_config_has_no_created_time(
     push_with_config(registry_open, repo, "v1", config_without_created())
 
     page = ok_page(client, f"/registry/open/{repo}/")
-    assert f'{repo}:v1"' in page and "<time" not in page and DASH in page
+    assert f'{repo}:v1"' in page and "<time" not in image_rows(page) and DASH in page
     tag_page = ok_page(client, f"/registry/open/{repo}:v1")
     assert f"<dt>Created</dt><dd>{DASH}</dd>" in tag_page
     assert "ENV APP_ENV=test" in tag_page  # the history, without times, still shows
@@ -129,7 +134,7 @@ def test_it_shows_created_times_that_leave_utc_as_unknown(
 
     for path in (f"{repo.name}/", f"{repo.name}/?sort=newest", f"{repo.name}:v1"):
         page = ok_page(client, f"/registry/open/{path}")
-        assert "<time" not in page and DASH in page
+        assert "<time" not in image_rows(page) and DASH in page
     tags = api_json(client, f"open/repositories/{repo.name}/tags")["tags"]
     assert [(t["tag"], t["created"]) for t in tags] == [("v1", None)]
     manifest = api_json(client, f"open/repositories/{repo.name}/manifests/v1")

@@ -54,7 +54,8 @@ KINDS: dict[str, str | None] = {
     "tag-seen": "REGFRONT_SEEN_TTL",
     "status": "REGFRONT_STATUS_TTL",
     "gen": None,  # a repository's generation number
-    # A background refresh of the entry named by the rest of the key is queued or running.
+    # A background refresh of the entry named by the rest of the key is queued or running
+    # (not a setting: refresh_claim_seconds says how long).
     "refreshing": "REGFRONT_REFRESH_CLAIM",
 }
 # Served stale (and refreshed in the background) once their TTL has passed.
@@ -127,7 +128,8 @@ def _usable(found: Any, revalidate: Revalidation | None) -> tuple[bool, Any]:
         return True, found
     if not found.stale:
         return True, found.value
-    if revalidate is None:
+    # With no stale window the store's expiry may still round up past the TTL: not served.
+    if revalidate is None or not settings.REGFRONT_STALE_SECONDS:
         return False, None
     revalidate.schedule()
     return True, found.value
@@ -253,7 +255,7 @@ def get_many(keys: list[str], *, stale: list[str] | None = None) -> dict[str, An
     for key, found in cache.get_many(keys).items():
         if isinstance(found, Aged):
             if found.stale:
-                if stale is None:
+                if stale is None or not settings.REGFRONT_STALE_SECONDS:
                     continue
                 stale.append(key)
             found = found.value

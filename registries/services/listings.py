@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 
 from registries.browsing import NamespaceListing, matching, namespace_listing
@@ -160,9 +161,12 @@ def catalog_listing(
     slot = (registry.pk, registry.url)
     known = _catalog_views.get(slot)
     found = None if refresh else look(_catalog_stamp_key(registry))
+    if found is not None and found.stale:
+        if settings.REGFRONT_STALE_SECONDS:  # the views stay; the listing is refreshed later
+            _catalog_revalidation(registry).schedule()
+        else:
+            found = None
     stamp = None if found is None else found.value
-    if found is not None and found.stale:  # the views stay; the listing is refreshed later
-        _catalog_revalidation(registry).schedule()
     if known is None or stamp is None or known.stamp != stamp[0]:
         fresh_stamp, names = _catalog_entry(registry, refresh)
         if known is None or known.stamp != fresh_stamp:
