@@ -212,3 +212,24 @@ def test_the_provider_being_down_is_a_message(client, sso_settings, closed_port_
 def test_the_sso_urls_are_404_when_it_is_off(client):
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
+
+
+def test_a_provider_without_userinfo_logs_in_from_the_id_token(client, sso_settings, oidc_provider):
+    oidc_provider.discovery_overrides = {"userinfo_endpoint": None}
+
+    sso_login(client)
+
+    assert logged_in_user(client).email == "olivia@example.com"
+    assert "/userinfo" not in oidc_provider.paths()
+
+
+def test_a_deactivated_account_stays_out(client, sso_settings):
+    sso_login(client)
+    olivia = logged_in_user(client)
+    client.logout()
+    User.objects.filter(pk=olivia.pk).update(is_active=False)
+
+    response = sso_login(client)
+
+    assert response["Location"] == "/accounts/login/"
+    assert not logged_in_user(client).is_authenticated
