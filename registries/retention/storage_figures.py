@@ -219,14 +219,16 @@ def growth(
     added: dict[datetime, list[int]] = {}  # bucket -> [tags, images, bytes]
     for when, n in Counter(row.first_seen for row in tags).items():
         added.setdefault(starts[when], [0, 0, 0])[0] += n
-    counted: set[int] = set()
-    for digest, when in sorted(first_seen.items(), key=lambda item: item[1]):
-        into = added[starts[when]]
-        into[1] += 1
-        new = image.get(digest, EMPTY) - counted
-        if new:
-            counted |= new
-            into[2] += blobs.total(new)
+    by_bucket: dict[datetime, list[frozenset[int]]] = {}
+    for digest, when in first_seen.items():
+        by_bucket.setdefault(starts[when], []).append(image.get(digest, EMPTY))
+    counted: frozenset[int] = EMPTY
+    for start in sorted(by_bucket):  # a blob's bytes go to the first bucket that uses it
+        sets = by_bucket[start]
+        added[start][1] += len(sets)
+        new = EMPTY.union(*sets) - counted
+        counted |= new
+        added[start][2] += blobs.total(new)
     points = []
     start, end = min(added), max(bucket_start(now, unit), max(added))
     totals = [0, 0, 0]
@@ -263,12 +265,9 @@ class StoragePass:
         self._image, self._stored = _closures(manifests)
         self._all_tags = tags
         self._tags: dict[str, list[TagRow]] = {}
-        self._tagged_in: dict[str, dict[str, list[str]]] = {}  # digest -> repository -> tags
         for row in tags:
             self._tags.setdefault(row.repository, []).append(row)
-            self._tagged_in.setdefault(row.digest, {}).setdefault(row.repository, []).append(
-                row.tag
-            )
+        self._tagged_in: dict[str, dict[str, list[str]]] | None = None  # built when asked
         self._image_bytes: dict[str, int] = {}
         self._largest: dict[tuple[int, str | None], list[ImageFigures]] = {}
         self._deleted: dict[str, set[str]] = {}
@@ -327,6 +326,11 @@ class StoragePass:
         return self._largest[key]
 
     def _image_figures(self, digest: str, repository: str | None) -> ImageFigures:
+        if self._tagged_in is None:  # digest -> repository -> tags
+            self._tagged_in = {}
+            for row in self._all_tags:
+                self._tagged_in.setdefault(row.digest, {}).setdefault(row.repository, [])
+                self._tagged_in[row.digest][row.repository].append(row.tag)
         where = self._tagged_in[digest]
         name = repository if repository is not None else min(where)
         manifest = self._manifests.get(digest)
