@@ -547,8 +547,15 @@ STORAGE_GROWTH = _object(
         "points": {
             "type": "array",
             "items": _object(
-                {"start": DATE_TIME, "tags": COUNT, "images": COUNT, "bytes": COUNT},
-                "Totals at the end of the bucket that starts at `start`.",
+                {
+                    "start": DATE_TIME,
+                    "tags": COUNT,
+                    "images": COUNT,
+                    "bytes": COUNT,
+                    "pushes": COUNT,
+                },
+                "Totals at the end of the bucket that starts at `start`; `pushes`: the tag "
+                "pushes the registry's webhook reported in that bucket.",
             ),
         },
     },

@@ -26,7 +26,13 @@ def growth_json(growth: Growth) -> dict[str, Any]:
     return {
         "unit": growth.unit,
         "points": [
-            {"start": p.start.isoformat(), "tags": p.tags, "images": p.images, "bytes": p.bytes}
+            {
+                "start": p.start.isoformat(),
+                "tags": p.tags,
+                "images": p.images,
+                "bytes": p.bytes,
+                "pushes": p.pushes,
+            }
             for p in growth.points
         ],
     }

@@ -15,7 +15,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
-from registries.models import AuditRecord, Registry
+from registries.models import AuditRecord, Registry, RegistryEvent
 from registries.retention.storage_figures import (
     BlobTable,
     ManifestRow,
@@ -126,6 +126,16 @@ def _tags(registry: Registry, deleted: list[tuple[str, str, list[str], datetime]
     ]
 
 
+def _pushes(registry: Registry) -> list[tuple[str, datetime]]:
+    """(repository, when) of the tag pushes the registry's webhook reported (kept as long as
+    events are; see events_prune)."""
+    return list(
+        RegistryEvent.objects.filter(registry=registry, action=RegistryEvent.Action.PUSH)
+        .exclude(tag="")
+        .values_list("repository", "occurred_at")
+    )
+
+
 def _fingerprint(registry: Registry) -> tuple:
     """Changes whenever the index or the delete records do: a sync stamps last_synced."""
     repositories = IndexedRepository.objects.filter(registry=registry).aggregate(
@@ -135,12 +145,14 @@ def _fingerprint(registry: Registry) -> tuple:
     tags = IndexedTag.objects.filter(repository__registry=registry).aggregate(
         n=Count("pk"), last=Max("pk")
     )
+    events = RegistryEvent.objects.filter(registry=registry).aggregate(last=Max("pk"))
     deletes = AuditRecord.objects.filter(
         registry_name=registry.name, action=AuditRecord.Action.MANIFEST_DELETE
     ).aggregate(last=Max("pk"))
     return (
         registry.name, repositories["n"], repositories["synced"], manifests["n"], tags["n"],
-        tags["last"], deletes["last"], timezone.now().date(),  # the growth chart ends today
+        tags["last"], deletes["last"], events["last"],
+        timezone.now().date(),  # the growth chart ends today
     )  # fmt: skip
 
 
@@ -164,6 +176,7 @@ def registry_storage(*, registry: Registry) -> RegistryStorage:
         blobs=table,
         now=timezone.now(),
         deleted=[(repository, digest) for repository, digest, _, _ in deleted],
+        pushes=_pushes(registry),
     )
     last = max((when for *_, when in deleted), default=None)
     storage = RegistryStorage(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -63,6 +63,7 @@ class GrowthPoint:
     tags: int  # cumulative, at the bucket's end
     images: int
     bytes: int
+    pushes: int = 0  # tag pushes the registry's webhook reported in this bucket (not summed)
 
 
 @dataclass(frozen=True)
@@ -200,10 +201,12 @@ def _next_bucket(start: datetime, unit: str) -> datetime:
 
 
 def growth(
-    tags: list[TagRow], image: dict[str, frozenset[int]], blobs: BlobTable, now: datetime
-) -> Growth:
+    tags: list[TagRow], image: dict[str, frozenset[int]], blobs: BlobTable, now: datetime,
+    pushes: Sequence[datetime] = (),
+) -> Growth:  # fmt: skip
     """Cumulative tags, images and bytes by when the index first saw them (of what is
-    tagged now: a deleted tag leaves the index, so it leaves this history too)."""
+    tagged now: a deleted tag leaves the index, so it leaves this history too), and the tag
+    pushes webhook events reported in each bucket."""
     if not tags:
         return Growth(unit="day", points=())
     first_seen: dict[str, datetime] = {}
@@ -211,7 +214,7 @@ def growth(
         seen = first_seen.get(row.digest)
         if seen is None or row.first_seen < seen:
             first_seen[row.digest] = row.first_seen
-    unit = bucket_unit(min(first_seen.values()), now)
+    unit = bucket_unit(min([*first_seen.values(), *pushes]), now)
     # A sync stamps many tags with one time: bucket each distinct time once.
     starts: dict[datetime, datetime] = {}
     for when in {row.first_seen for row in tags}:
@@ -229,13 +232,16 @@ def growth(
         new = EMPTY.union(*sets) - counted
         counted |= new
         added[start][2] += blobs.total(new)
+    pushed = Counter(bucket_start(when, unit) for when in pushes)
+    for start in pushed:
+        added.setdefault(start, [0, 0, 0])
     points = []
     start, end = min(added), max(bucket_start(now, unit), max(added))
     totals = [0, 0, 0]
     while start <= end:  # every bucket, empty ones too: the line's x axis is time
         for i, value in enumerate(added.get(start, (0, 0, 0))):
             totals[i] += value
-        points.append(GrowthPoint(start, *totals))
+        points.append(GrowthPoint(start, *totals, pushes=pushed.get(start, 0)))
         start = _next_bucket(start, unit)
     return Growth(unit=unit, points=tuple(points))
 
@@ -258,6 +264,7 @@ class StoragePass:
     def __init__(
         self, *, tags: list[TagRow], manifests: dict[str, ManifestRow], blobs: BlobTable,
         now: datetime, deleted: Iterable[tuple[str, str]] = (),
+        pushes: Iterable[tuple[str, datetime]] = (),
     ) -> None:  # fmt: skip
         self.now = now
         self._manifests = manifests
@@ -270,6 +277,9 @@ class StoragePass:
         self._tagged_in: dict[str, dict[str, list[str]]] | None = None  # built when asked
         self._image_bytes: dict[str, int] = {}
         self._largest: dict[tuple[int, str | None], list[ImageFigures]] = {}
+        self._pushes: dict[str, list[datetime]] = {}
+        for repository, when in pushes:
+            self._pushes.setdefault(repository, []).append(when)
         self._deleted: dict[str, set[str]] = {}
         for repository, digest in deleted:
             self._deleted.setdefault(repository, set()).add(digest)
@@ -296,7 +306,8 @@ class StoragePass:
         self.sizes_unknown = sum(
             1 for d in self._live if d in manifests and manifests[d].kind == SCHEMA1
         )
-        self.growth = growth(tags, self._stored, self._blobs, now)
+        every_push = [when for whens in self._pushes.values() for when in whens]
+        self.growth = growth(tags, self._stored, self._blobs, now, every_push)
 
     @property
     def logical_bytes(self) -> int:
@@ -348,7 +359,9 @@ class StoragePass:
         return RepositoryDetail(
             figures=figures,
             images=self.largest_images(images, repository=name),
-            growth=growth(self._tags[name], self._stored, self._blobs, self.now),
+            growth=growth(
+                self._tags[name], self._stored, self._blobs, self.now, self._pushes.get(name, [])
+            ),
             reclaimable=self._reclaimable(sorted(recorded & set(self._manifests))),
         )
 

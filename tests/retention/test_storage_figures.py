@@ -119,9 +119,33 @@ def test_the_queries_do_not_grow_with_the_repositories(
 ):
     row = registry_row(registry_open, name=f"count{repositories}")
     _index(row, repositories)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         storage = registry_storage(registry=row)
     assert len(storage.figures.repositories) == repositories
     # One shared 100-byte layer and one 50-byte config each.
     assert storage.figures.unique_bytes == 100 + 50 * repositories
     assert storage.figures.shared_bytes == 100
+
+
+def test_webhook_pushes_are_counted_in_their_bucket_not_summed():
+    table = BlobTable()
+    manifests = {"m": image(table, "m", ("b", 5))}
+    tags = [TagRow("r", "1", "m", NOW - timedelta(days=2))]
+    pushes = [("r", NOW - timedelta(days=2)), ("r", NOW - timedelta(days=2)), ("s", NOW)]
+    figures = StoragePass(tags=tags, manifests=manifests, blobs=table, now=NOW, pushes=pushes)
+    assert [p.pushes for p in figures.growth.points] == [2, 0, 1]
+    assert [p.pushes for p in figures.repository("r").growth.points] == [2, 0, 0]
+
+
+@pytest.mark.django_db
+def test_the_service_reads_the_webhook_s_tag_pushes(registry_row, registry_open):
+    from registries.events.envelope import parse_envelope
+    from registries.events.services import events_store
+    from tests.api_support import envelope, event
+
+    row = registry_row(registry_open, name="pushed")
+    _index(row, 1)
+    events, _ = parse_envelope(envelope(event(repository="n/r0", tag="2"), event(tag=None)))
+    events_store(registry=row, events=events)
+    points = registry_storage(registry=row).figures.growth.points
+    assert sum(p.pushes for p in points) == 1  # the push without a tag is no tag push
