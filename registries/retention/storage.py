@@ -8,6 +8,7 @@ away from), minus every blob a tagged manifest still uses. A registry's garbage 
 may already have freed them, and manifests the index never saw are not in it.
 """
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,6 +64,7 @@ def _manifest_row(row: tuple, table: BlobTable) -> ManifestRow:
 # Manifests are content addressed, so a row read once never changes: each process keeps the
 # registries' rows it read (bounded), and a later pass reads only the digests new since.
 _MANIFESTS: dict[int, tuple[BlobTable, dict[str, ManifestRow]]] = {}
+_INTERNING = threading.Lock()
 MANIFESTS_MAX = 500_000
 FULL_READ = 5_000  # more new digests than this: one scan beats chunks of `digest__in`
 CHUNK = 500  # within SQLite's bound on parameters
@@ -84,7 +86,9 @@ def _manifests(registry: Registry) -> tuple[BlobTable, dict[str, ManifestRow]]:
             for start in range(0, len(wanted), CHUNK)
             for row in rows.filter(digest__in=wanted[start : start + CHUNK]).values_list(*FIELDS)
         )
-    known = {**known, **{row[0]: _manifest_row(row, table) for row in found}}
+    found = list(found)
+    with _INTERNING:  # a table's ids and sizes grow together, one thread at a time
+        known = {**known, **{row[0]: _manifest_row(row, table) for row in found}}
     if sum(len(k) for _, k in _MANIFESTS.values()) + len(known) > MANIFESTS_MAX:
         _MANIFESTS.clear()
     _MANIFESTS[registry.pk] = (table, known)
