@@ -5,14 +5,17 @@ each piece of Django's per-request work costs a warm page under gunicorn.
    `speed/tags-1000` and `speed/tags-5000` (each tag its own image), and `small` with 1,000
    repositories laid out like the big one.
 2. Runs regfront under gunicorn (production settings, PostgreSQL + Redis) and measures, warm,
-   req/s, p50 and p99 (wrk) at 8 and 32 clients for the floor view, the tag page, the 100-tag
-   repository page (50 rows) and catalog page 1; then the warm server time of the same pages
-   at 1,000 vs 5,000 tags and 1,000 vs 10,000 repositories (samples interleaved, so the
-   machine's load hits both sides alike).
-3. Profiles the warm tag page with py-spy on one worker under wrk.
-4. Restarts gunicorn with BENCH_OFF (bench/settings.py) = metrics, logging, sessions, csrf,
-   templates, each alone and all together, and measures the tag page at 8 clients.
-5. Runs the pages with REGFRONT_CACHE_TTL=2 so that entries expire during the load.
+   req/s, p50, p99 (wrk) and the workers' CPU per request at 8 and 32 clients for the floor
+   view, the tag page, the 100-tag repository page (50 rows) and catalog page 1, the pages
+   taking turns in short rounds; then the warm server time of the same pages at 1,000 vs
+   5,000 tags and 1,000 vs 10,000 repositories (samples alternating, so the machine's load
+   hits both sides alike).
+3. Profiles the warm tag page with py-spy on both workers under wrk (all threads, and --gil).
+4. Starts one gunicorn per BENCH_OFF (bench/settings.py) value — metrics, logging, sessions,
+   csrf, templates, each alone and all together — and measures the tag page on all of them
+   in turns at 8 clients.
+5. Runs the pages with REGFRONT_CACHE_TTL=2 (and `manage.py db_worker` for the refreshes) so
+   that entries expire during the load.
 6. Writes the "Speed II (issue 15)" section of docs/benchmarks.md.
 """
 
@@ -496,7 +499,7 @@ def fmt_ms(value: float | None) -> str:
 def tail(cell: Load) -> str:
     if cell.p50_ms is None or cell.p99_ms is None:
         return "—"
-    return f"{cell.p99_ms / cell.p50_ms:.1f} x"
+    return f"{cell.p99_ms / cell.p50_ms:.2f} x"
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -599,7 +602,11 @@ def main() -> int:
         finally:
             server.stop()
             worker.terminate()
-            worker.wait(timeout=30)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # busy with queued refreshes: no need to finish
+                worker.kill()
+                worker.wait()
         refreshes = task_counts(database)
         log(f"  background tasks by state: {refreshes}")
 
