@@ -1,5 +1,6 @@
 """The plan's input, read from the inventory's index in a handful of queries."""
 
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
@@ -70,22 +71,64 @@ def manifest_facts(registry: Registry, digests: set[str]) -> dict[str, ManifestF
     return found
 
 
+def _fingerprint(registry: Registry) -> tuple:
+    """Changes whenever the index does: each sync stamps its repositories' last_synced."""
+    found = IndexedRepository.objects.filter(registry=registry).aggregate(
+        n=Count("pk"), synced=Max("last_synced")
+    )
+    return registry.pk, found["n"], found["synced"]
+
+
+# What a plan reads besides its own repositories' tags — which repositories its globs match,
+# and the digests tagged in all the others (for the bytes garbage collection keeps) — is the
+# same from one plan to the next until the index changes: each process keeps the last few.
+_UNCHANGED: dict[tuple, object] = {}
+UNCHANGED_MAX = 16
+
+
+def _until_changed(key: tuple, compute):
+    found = _UNCHANGED.get(key)
+    if found is None:
+        found = compute()
+        if len(_UNCHANGED) >= UNCHANGED_MAX:
+            _UNCHANGED.clear()
+        _UNCHANGED[key] = found
+    return found
+
+
+def _matched(registry: Registry, rules: Rules) -> dict[int, str]:
+    everything = IndexedRepository.objects.filter(registry=registry).values_list("pk", "name")
+    return {pk: name for pk, name in everything if rules.matches_repository(name)}
+
+
+def _others(registry: Registry, ids: list[int]) -> tuple[set[str], dict[str, ManifestFacts]]:
+    tags = IndexedTag.objects.filter(repository__registry=registry)
+    elsewhere = set(tags.exclude(repository_id__in=ids).values_list("digest", flat=True).distinct())
+    return elsewhere, manifest_facts(registry, elsewhere)
+
+
 def index_plan(*, registry: Registry, rules: Rules) -> Plan:
     """The plan for the registry's indexed repositories that the rules match."""
-    everything = IndexedRepository.objects.filter(registry=registry).values_list("pk", "name")
-    names = {pk: name for pk, name in everything if rules.matches_repository(name)}
+    stamp = _fingerprint(registry)
+    names = _until_changed((stamp, rules.repositories), lambda: _matched(registry, rules))
     repositories: dict[str, list[TagRow]] = {name: [] for name in names.values()}
-    rows = IndexedTag.objects.filter(repository__registry=registry).values_list(
+    tags = IndexedTag.objects.filter(repository__registry=registry)
+    if len(names) <= CHUNK:  # a few repositories: their tags; the others' digests remembered
+        ids = sorted(names)
+        rows = tags.filter(repository_id__in=ids)
+        elsewhere, known = _until_changed((stamp, *ids), lambda: _others(registry, ids))
+        elsewhere = set(elsewhere)
+    else:
+        rows, elsewhere, known = tags, set(), {}
+    for repository_id, name, digest, first_seen in rows.values_list(
         "repository_id", "name", "digest", "first_seen"
-    )
-    elsewhere: set[str] = set()
-    for repository_id, name, digest, first_seen in rows.iterator(chunk_size=5000):
+    ):
         if repository_id in names:
             repositories[names[repository_id]].append(TagRow(name, digest, first_seen))
         else:
             elsewhere.add(digest)
     mine = {t.digest for tags in repositories.values() for t in tags}
-    manifests = manifest_facts(registry, mine | elsewhere)
+    manifests = known | manifest_facts(registry, mine | (elsewhere - known.keys()))
     return plan(
         rules=rules, repositories=repositories, manifests=manifests, elsewhere=elsewhere,
         now=timezone.now(),

@@ -206,6 +206,25 @@ def _closure(digests: Iterable[str], manifests: dict[str, ManifestFacts]) -> set
     return seen
 
 
+# Manifests are content addressed, so the blobs a set of them uses never change: the other
+# repositories' (thousands of digests, the same from one plan to the next) are remembered.
+_USED: dict[tuple[frozenset[str], int], frozenset[str]] = {}
+USED_MAX = 8
+
+
+def _blobs_used(digests: frozenset[str], manifests: dict[str, ManifestFacts]) -> frozenset[str]:
+    known = sum(d in manifests for d in digests)  # a digest indexed since makes a new entry
+    key = (digests, known)
+    found = _USED.get(key)
+    if found is None:
+        closure = _closure(digests, manifests)
+        found = frozenset(b for d in closure for b, _ in manifests.get(d, ManifestFacts()).blobs)
+        if len(_USED) >= USED_MAX:
+            _USED.clear()
+        _USED[key] = found
+    return found
+
+
 def plan(
     *, rules: Rules, repositories: dict[str, list[TagRow]], manifests: dict[str, ManifestFacts],
     elsewhere: set[str], now: datetime,
@@ -217,9 +236,9 @@ def plan(
         for name, tags in sorted(repositories.items())
     ]
     # Registry GC keeps every blob some remaining manifest uses, in any repository.
-    staying = set(elsewhere) | {k.digest for p in plans for k in p.keep}
-    used = {blob for d in _closure(staying, manifests) for blob, _ in manifests.get(
-        d, ManifestFacts()).blobs}  # fmt: skip
+    kept = {k.digest for p in plans for k in p.keep}
+    staying = set(elsewhere) | kept
+    used = _blobs_used(frozenset(elsewhere), manifests) | _blobs_used(frozenset(kept), manifests)
     counted: set[str] = set()
     total = 0
     for repository_plan_ in plans:

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,6 +36,7 @@ from registries.services.refresh import Revalidation, refresh_job
 _NATURAL_PART = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=200_000)  # tag names recur on every page and plan; a key is pure
 def natural_key(text: str) -> tuple:
     """1.2.0 before 1.10.0: digit runs compare as numbers."""
     return tuple(
