@@ -164,15 +164,18 @@ class RepositoryView(RegistryMixin, TemplateView):
             tags=list(page.object_list),
             refresh=self.refresh,
         )
-        shown = [row.tag for row in rows]
+        shown, has_events = [row.tag for row in rows], bool(self.registry.webhook_secret)
+        rows = mark_helpers(mark_shared_digests(rows), folded.helpers)
+        if has_events:  # who pushed and pulls come from the registry's events
+            pushes = current_pushes(registry=self.registry, repository=repository, tags=shown)
+            pulls = tag_pulls(registry=self.registry, repository=repository, tags=shown)
+            rows = mark_history(rows, pushes, pulls)
         return super().get_context_data(
-            latest_pushes=latest_pushes(registry=self.registry, repository=repository),
-            rows=mark_history(
-                mark_helpers(mark_shared_digests(rows), folded.helpers),
-                current_pushes(registry=self.registry, repository=repository, tags=shown),
-                tag_pulls(registry=self.registry, repository=repository, tags=shown),
-            ),
-            has_events=bool(self.registry.webhook_secret),
+            latest_pushes=latest_pushes(registry=self.registry, repository=repository)
+            if has_events
+            else [],
+            rows=rows,
+            has_events=has_events,
             folded=folded.folded,
             page=page,
             query=query,
@@ -290,15 +293,18 @@ class ManifestView(RegistryMixin, TemplateView):
             }
         if not tag:
             return context
+        context["history_url"] = reverse(
+            "registries:tag_history", args=[self.registry.name, f"{repository}:{tag}"]
+        )
+        if not self.registry.webhook_secret:
+            return context  # who pushed and pulls come from events: none, so no queries
         pushed = current_pushes(registry=self.registry, repository=repository, tags=[tag])
         pulls = tag_pulls(registry=self.registry, repository=repository, tags=[tag])
         return context | {
             "pushed": pushed[tag] if tag in pushed and pushed[tag].digest == digest else None,
             "pulls": pulls.get(tag),
-            "has_events": bool(self.registry.webhook_secret),
-            "history_url": reverse("registries:tag_history",
-                                   args=[self.registry.name, f"{repository}:{tag}"]),
-        }  # fmt: skip
+            "has_events": True,
+        }
 
 
 def reference_view(request: HttpRequest, name: str, reference: str) -> HttpResponse:
