@@ -4,20 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registries', '0012_retention'),
+        ("registries", "0012_retention"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='retentionitem',
-            name='tag_only',
-            field=models.BooleanField(default=False, help_text='Remove these tags alone; the digest and its other tags stay.'),
+            model_name="retentionitem",
+            name="tag_only",
+            field=models.BooleanField(
+                default=False,
+                help_text="Remove these tags alone; the digest and its other tags stay.",
+            ),
         ),
         migrations.AlterField(
-            model_name='retentionrun',
-            name='trigger',
-            field=models.CharField(choices=[('portal', 'Run now'), ('schedule', 'Schedule'), ('command', 'Command'), ('selection', 'Delete selected')], max_length=10),
+            model_name="retentionrun",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("portal", "Run now"),
+                    ("schedule", "Schedule"),
+                    ("command", "Command"),
+                    ("selection", "Delete selected"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
