@@ -209,7 +209,8 @@ spent = {f"{path.rsplit('/', 1)[-1]}:{func}": row[3]
          for (path, _, func), row in pstats.Stats(profiler).stats.items()}
 total = spent["index.py:index_plan"]
 out["shares"] = {"plan": spent["plan.py:plan"] / total,
-                 "natural_key": spent["listings.py:natural_key"] / total,
+                 # cached per tag name: on a warm plan it is rarely computed at all
+                 "natural_key": spent.get("listings.py:natural_key", 0.0) / total,
                  "facts": spent["index.py:manifest_facts"] / total}
 from registries.inventory.models import IndexedTag
 out["registry_tags"] = IndexedTag.objects.filter(repository__registry=registry).count()
