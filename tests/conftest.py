@@ -89,6 +89,7 @@ PERSONAS = {
     "chris": {"perms": ["change_registry"]},
     "remy": {"perms": ["delete_registry"]},
     "dora": {"perms": ["delete_manifest"]},
+    "cara": {"perms": ["change_manifest"]},  # restores, adds tags, copies and promotes
     "stella": {"is_staff": True},
     "sue": {"is_superuser": True, "is_staff": True},
 }

@@ -4,7 +4,6 @@ sentence; nobody without `change_manifest` changes anything."""
 
 import pytest
 import requests
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -34,16 +33,6 @@ def moved(reg, registry_row, unique_repo_name):
     return row, name, old, new
 
 
-@pytest.fixture
-def editor(persona):
-    def log_in():
-        user = persona("pat")
-        user.user_permissions.add(Permission.objects.get(codename="change_manifest"))
-        return user
-
-    return log_in
-
-
 def url(name, row, reference):
     return reverse(f"registries:{name}", args=[row.name, reference])
 
@@ -59,9 +48,9 @@ def test_the_history_lists_every_digest_newest_first(client, moved):
     assert "sends regfront no events" in html
 
 
-def test_restore_puts_the_exact_old_digest_back(client, editor, moved, reg):
+def test_restore_puts_the_exact_old_digest_back(client, persona, moved, reg):
     row, name, old, _ = moved
-    user = editor()
+    user = persona("cara")
     review = client.get(url("tag_history_restore", row, f"{name}:1.0"), {"digest": old.digest})
     assert review.status_code == 200 and review.context["found"].ok
     assert "Restore…" in client.get(url("tag_history", row, f"{name}:1.0")).content.decode()
@@ -71,12 +60,12 @@ def test_restore_puts_the_exact_old_digest_back(client, editor, moved, reg):
     record = AuditRecord.objects.get(action="tag_restore")
     assert record.digest == old.digest and record.tags == ["1.0"] and record.actor == user
     (latest, *_) = tag_history(registry=row, repository=name, tag="1.0")
-    assert latest.digest == old.digest and latest.actor == "pat" and latest.source == "portal"
+    assert latest.digest == old.digest and latest.actor == "cara" and latest.source == "portal"
 
 
-def test_a_digest_the_registry_lost_is_refused_with_a_sentence(client, editor, moved, reg):
+def test_a_digest_the_registry_lost_is_refused_with_a_sentence(client, persona, moved, reg):
     row, name, old, new = moved
-    editor()
+    persona("cara")
     gone = requests.delete(f"{reg.url}/v2/{name}/manifests/{old.digest}", timeout=10)
     assert gone.status_code == 202
     review = client.get(url("tag_history_restore", row, f"{name}:1.0"), {"digest": old.digest})
@@ -101,19 +90,19 @@ def test_without_change_manifest_nothing_changes(client, persona, moved, reg, wh
     assert tags_now(reg, name) == {"1.0": new.digest}
 
 
-def test_csrf_and_bad_references(editor, moved, client):
+def test_csrf_and_bad_references(persona, moved, client):
     row, name, old, _ = moved
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(editor())
+    strict.force_login(persona("cara"))
     restore = url("tag_history_restore", row, f"{name}:1.0")
     assert strict.post(restore, {"digest": old.digest}).status_code == 403
     assert client.get(restore, {"digest": "sha256:nothex"}).status_code in (400, 404)
     assert client.get(url("tag_history", row, f"{name}:Bad!Tag")).status_code in (400, 404)
 
 
-def test_add_a_tag_and_move_one_only_when_asked(client, editor, moved, reg):
+def test_add_a_tag_and_move_one_only_when_asked(client, persona, moved, reg):
     row, name, old, new = moved
-    editor()
+    persona("cara")
     add = url("tag_add", row, f"{name}:1.0")
     assert client.get(add).status_code == 200
     answer = client.post(add, {"new_tag": "stable"})
@@ -129,10 +118,10 @@ def test_add_a_tag_and_move_one_only_when_asked(client, editor, moved, reg):
     assert moved_now.status_code == 302 and tags_now(reg, name)["stable"] == old.digest
 
 
-def test_the_tag_page_links_the_history_and_add_a_tag_for_who_may(client, editor, moved):
+def test_the_tag_page_links_the_history_and_add_a_tag_for_who_may(client, persona, moved):
     row, name, _, _ = moved
     tag_page = reverse("registries:reference", args=[row.name, f"{name}:1.0"])
     anonymous = client.get(tag_page).content.decode()
     assert url("tag_history", row, f"{name}:1.0") in anonymous and "Add a tag" not in anonymous
-    editor()
+    persona("cara")
     assert url("tag_add", row, f"{name}:1.0") in client.get(tag_page).content.decode()

@@ -5,7 +5,7 @@ job with a sentence and Resume queues it again; nobody without `change_manifest`
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -37,16 +37,6 @@ def prod(registry_factory):
 @pytest.fixture
 def rows(staging, prod, registry_row):
     return registry_row(staging, name="staging"), registry_row(prod, name="prod")
-
-
-@pytest.fixture
-def editor(persona):
-    def log_in():
-        user = persona("pat")
-        user.user_permissions.add(Permission.objects.get(codename="change_manifest"))
-        return user
-
-    return log_in
 
 
 def digest_on(reg, repository: str, reference: str) -> str | None:
@@ -96,14 +86,14 @@ def test_within_one_registry_the_layers_are_mounted(staging, rows, unique_repo_n
 
 
 def test_a_target_that_is_down_stops_the_job_and_resume_queues_it(
-    client, editor, staging, rows, unique_repo_name, closed_port_url
+    client, persona, staging, rows, unique_repo_name, closed_port_url
 ):
     source, target = rows
     name = unique_repo_name("down")
     push_image(staging, name, "1.0", seed=f"{name}-img")
     target.url = closed_port_url
     target.save()
-    editor()
+    persona("cara")
     job = copy_execute(job_id=copy_create(
         source=source, repository=name, tag="1.0", digest=None, target=target,
         target_repository=name, target_tag="1.0", with_referrers=False, user=None,
@@ -117,13 +107,13 @@ def test_a_target_that_is_down_stops_the_job_and_resume_queues_it(
 
 
 def test_the_copy_form_and_promote_button_queue_jobs_for_the_worker(
-    client, editor, staging, prod, rows, unique_repo_name
+    client, persona, staging, prod, rows, unique_repo_name
 ):
     source, target = rows
     name = unique_repo_name("ui")
     image = push_image(staging, name, "2.0", seed=f"{name}-img")
     route = PromotionRoute.objects.create(source=source, target=target, label="production")
-    user = editor()
+    user = persona("cara")
     tag_page = client.get(reverse("registries:reference", args=["staging", f"{name}:2.0"]))
     assert "Promote to production" in tag_page.content.decode()
     copy_url = reverse("registries:copy", args=["staging", f"{name}:2.0"])
@@ -138,7 +128,7 @@ def test_the_copy_form_and_promote_button_queue_jobs_for_the_worker(
     copy_execute(job_id=job.pk)  # the worker's part
     assert digest_on(prod, name, "2.0") == image.digest
     (latest, *_) = tag_history(registry=target, repository=name, tag="2.0")
-    assert latest.digest == image.digest and latest.actor == "pat"
+    assert latest.digest == image.digest and latest.actor == "cara"
 
 
 @pytest.mark.parametrize("who", [None, "pat", "dora"])
@@ -155,13 +145,13 @@ def test_without_change_manifest_nothing_is_copied(client, persona, rows, unique
     assert not CopyJob.objects.exists()
 
 
-def test_a_target_registry_the_person_cannot_see_is_no_choice(client, editor, rows, staging,
+def test_a_target_registry_the_person_cannot_see_is_no_choice(client, persona, rows, staging,
                                                               unique_repo_name):  # fmt: skip
     _, target = rows
     target.groups.add(Group.objects.create(name="prod-team"))
     name = unique_repo_name("hidden")
     push_image(staging, name, "1.0", seed=f"{name}-img")
-    editor()
+    persona("cara")
     answer = client.post(reverse("registries:copy", args=["staging", f"{name}:1.0"]),
                          {"target": "prod", "repository": name, "tag": "1.0"})  # fmt: skip
     assert answer.status_code == 400 and not CopyJob.objects.exists()
