@@ -26,15 +26,18 @@ from tests.support.registry_server import (
 REQUEST_LINE = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) (/v2/\S*) HTTP/[\d.]+" (\d{3})')
 
 
-def start_logged_registry(root: Path, storage: Path) -> RunningRegistry:
-    """Serve `storage` (read only for the bench) with every request in root/registry.log."""
+def start_logged_registry(
+    root: Path, storage: Path, *, delete_enabled: bool = False
+) -> RunningRegistry:
+    """Serve `storage` with every request in root/registry.log (read only unless
+    `delete_enabled`: the retention bench deletes)."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = build_config(
         root,
         port=port,
         auth="none",
-        delete_enabled=False,
+        delete_enabled=delete_enabled,
         token_server=None,
         users={},
         notifications=None,
@@ -59,7 +62,7 @@ def start_logged_registry(root: Path, storage: Path) -> RunningRegistry:
         auth="none",
         username=None,
         password=None,
-        delete_enabled=False,
+        delete_enabled=delete_enabled,
         root=storage,
         process=proc,
         log_path=log_path,

@@ -40,7 +40,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.access_log import REQUEST_LINE, AccessLog  # noqa: E402
+from bench.access_log import REQUEST_LINE, AccessLog, start_logged_registry  # noqa: E402
 from bench.harness import (  # noqa: E402
     PG_ADMIN_URL,
     PY,
@@ -48,7 +48,6 @@ from bench.harness import (  # noqa: E402
     REDIS_HOST,
     REDIS_PORT,
     base_env,
-    free_port,
     log,
     median,
     ms,
@@ -93,56 +92,6 @@ def seed_clean(storage: Path) -> int:
             image = make_image(store, seed=f"{repo}:{i}", created=created, layer=layer)
             put_image(store, repo, version_tag(i), image)
     return CLEAN_REPOSITORIES * (CLEAN_TAGS - 1)
-
-
-def start_deleting_registry(root: Path, storage: Path):
-    """bench/access_log.py's logged registry, with deletes enabled (its helper keeps them off:
-    the other benches only read)."""
-    from tests.support.registry_server import (
-        REGISTRY_BINARY,
-        RunningRegistry,
-        _wait_ready,
-        build_config,
-    )
-
-    root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    config = build_config(
-        root,
-        port=port,
-        auth="none",
-        delete_enabled=True,
-        token_server=None,
-        users={},
-        notifications=None,
-    )
-    config["log"]["accesslog"]["disabled"] = False
-    config["storage"]["filesystem"]["rootdirectory"] = str(storage)
-    config_path = root / "config.yml"
-    config_path.write_text(json.dumps(config, indent=2))  # JSON is valid YAML
-    log_path = root / "registry.log"
-    with log_path.open("ab") as out:
-        proc = subprocess.Popen(
-            [str(REGISTRY_BINARY), "serve", str(config_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},  # REGISTRY_* is its config
-        )
-    registry = RunningRegistry(
-        url=f"http://127.0.0.1:{port}",
-        host=f"127.0.0.1:{port}",
-        auth="none",
-        username=None,
-        password=None,
-        delete_enabled=True,
-        root=storage,
-        process=proc,
-        log_path=log_path,
-    )
-    if not _wait_ready(registry, proc):
-        raise RuntimeError(f"docker-registry exited at start-up:\n{registry.log_tail()}")
-    return registry
 
 
 def database_reset(*, create: bool) -> None:
@@ -392,7 +341,7 @@ def main() -> int:
         storage = work / "storage"
         seeded = seed(storage)
         doomed = seed_clean(storage)
-        registry = start_deleting_registry(work / "registry", storage)
+        registry = start_logged_registry(work / "registry", storage, delete_enabled=True)
         access = AccessLog(registry.log_path)
         database_reset(create=True)
         env = base_env(work, registry.url) | {

@@ -73,10 +73,11 @@ def _referrers(client: RegistryClient, repository: str, digest: str) -> list[tup
     """(tag or "", digest) of what refers to the image: cosign's helper tags and the
     referrers API's manifests."""
     found: dict[str, str] = {}
-    tags = set(client.tags(repository))
-    for tag in helper_tags_of(digest).values():
-        if tag in tags:
+    for tag in helper_tags_of(digest).values():  # a HEAD each, not the whole tag list
+        try:
             found[client.manifest_digest(repository, tag)] = tag
+        except errors.NotFound:
+            continue
     listed: list[Descriptor] = client.referrers(repository, digest) or []
     for descriptor in listed:
         found.setdefault(descriptor.digest, "")
