@@ -160,6 +160,9 @@ REGFRONT_STALE_SECONDS = env.int("REGFRONT_STALE_SECONDS", default=600)
 REGFRONT_REFRESH_IN = env.str("REGFRONT_REFRESH_IN", default="auto")
 if REGFRONT_STALE_SECONDS < 0 or REGFRONT_REFRESH_IN not in ("auto", "worker", "process"):
     fail("REGFRONT_STALE_SECONDS must be 0 or more; REGFRONT_REFRESH_IN auto, worker or process.")
+# Tag and repository pages are kept whole while what they show is fresh
+# (registries/views/cached_pages.py); off, every view renders them again.
+REGFRONT_PAGE_CACHE = env.bool("REGFRONT_PAGE_CACHE", default=True)
 REGFRONT_STATUS_TTL = env.int("REGFRONT_STATUS_TTL", default=10)
 REGFRONT_STATUS_DEADLINE = env.float("REGFRONT_STATUS_DEADLINE", default=2.0)
 # How long a page waits for registry work: per-tag details, and another request's fetch of

@@ -87,8 +87,9 @@ def counter(name: str, **labels: str) -> float:
 
 
 def test_it_counts_cache_hits_misses_and_registry_requests_in_metrics(
-    client, registry_open, registry_row, registry_requests
+    client, registry_open, registry_row, registry_requests, settings
 ):
+    settings.REGFRONT_PAGE_CACHE = False  # the entries' lookups, not the whole page's
     registry_row(registry_open, name="open")
     before = {
         "miss": counter("regfront_cache_lookups_total", kind="tag", result="miss"),

@@ -11,6 +11,7 @@ from registries.history.services import history_record
 from registries.inventory.crawl import Crawl
 from registries.inventory.models import IndexedManifest, IndexedRepository, IndexedTag
 from registries.models import Registry
+from registries.services.cache import repository_touch
 
 CHUNK = 500  # rows or ids per statement: well within SQLite's bound on query parameters
 
@@ -120,6 +121,8 @@ def index_write(*, registry: Registry, crawl: Crawl, known: Known) -> Written:
         IndexedTag.objects.bulk_update(moved, ["digest"], batch_size=CHUNK)
         IndexedTag.objects.filter(repository_id__in=ids.values()).update(last_seen=now)
         IndexedTag.objects.bulk_create(new, ignore_conflicts=True, batch_size=CHUNK)
+    for name in {name for name, _, _ in changes}:  # their stored pages are out of date
+        repository_touch(registry.pk, name)
     return Written(
         repositories=len(present),
         tags=sum(len(digests) for digests in present.values()),

@@ -16,7 +16,9 @@ import hashlib
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
@@ -54,12 +56,17 @@ KINDS: dict[str, str | None] = {
     "tag-seen": "REGFRONT_SEEN_TTL",
     "status": "REGFRONT_STATUS_TTL",
     "gen": None,  # a repository's generation number
+    "page": "REGFRONT_CACHE_TTL",  # a whole rendered page (views/cached_pages.py)
+    "page-rendering": "REGFRONT_PAGE_DEADLINE",  # one request at a time renders a stale page
     # A background refresh of the entry named by the rest of the key is queued or running
     # (not a setting: refresh_claim_seconds says how long).
     "refreshing": "REGFRONT_REFRESH_CLAIM",
 }
-# Served stale (and refreshed in the background) once their TTL has passed.
-AGING_KINDS = frozenset(kind for kind, ttl in KINDS.items() if ttl == "REGFRONT_CACHE_TTL")
+# Served stale (and refreshed in the background) once their TTL has passed. Pages keep
+# their own freshness (views/cached_pages.py).
+AGING_KINDS = frozenset(
+    kind for kind, ttl in KINDS.items() if ttl == "REGFRONT_CACHE_TTL" and kind != "page"
+)
 
 
 class Aged(NamedTuple):
@@ -75,6 +82,73 @@ class Aged(NamedTuple):
     @property
     def stale(self) -> bool:
         return self.age >= settings.REGFRONT_CACHE_TTL
+
+
+class Reading:
+    """What one page read of the changeable entries: when the oldest was computed, whether
+    any was served stale, and whether any failed (a page showing "could not check")."""
+
+    __slots__ = ("_guard", "failed", "oldest", "stale")
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()  # fan-out threads note into the same Reading
+        self.oldest = float("inf")
+        self.stale = False
+        self.failed = False
+
+    def note(self, found: Aged) -> None:
+        with self._guard:
+            self.oldest = min(self.oldest, found.stored)
+            self.stale = self.stale or found.stale
+
+    @property
+    def fresh_for(self) -> float:
+        """Seconds until the oldest entry read passes REGFRONT_CACHE_TTL (0: already)."""
+        if self.stale or self.failed:
+            return 0.0
+        now = time.time()
+        return max(min(self.oldest, now) + settings.REGFRONT_CACHE_TTL - now, 0.0)
+
+
+_reading: ContextVar[Reading | None] = ContextVar("regfront_reading", default=None)
+
+
+@contextmanager
+def reading() -> Iterator[Reading]:
+    """Note every changeable entry read until the block ends (in this thread, and in the
+    fan-out threads it starts: see carry_reading)."""
+    noted = Reading()
+    token = _reading.set(noted)
+    try:
+        yield noted
+    finally:
+        _reading.reset(token)
+
+
+def carry_reading[**P, R](work: Callable[P, R]) -> Callable[P, R]:
+    """`work`, noting into the calling thread's Reading wherever it runs."""
+    noted = _reading.get()
+    if noted is None:
+        return work
+
+    def carried(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _reading.set(noted)
+        try:
+            return work(*args, **kwargs)
+        finally:
+            _reading.reset(token)
+
+    return carried
+
+
+def _note(found: Any) -> None:
+    if isinstance(found, Aged) and (noted := _reading.get()) is not None:
+        noted.note(found)
+
+
+def _note_failure() -> None:
+    if (noted := _reading.get()) is not None:
+        noted.failed = True
 
 
 class Revalidation(Protocol):
@@ -116,7 +190,9 @@ def store(key: str, value: Any) -> None:
     REGFRONT_STALE_SECONDS longer, to be served while it is refreshed."""
     seconds = lifetime(key)
     if key_kind(key) in AGING_KINDS:
-        cache.set(key, Aged(value, time.time()), seconds + settings.REGFRONT_STALE_SECONDS)
+        aged = Aged(value, time.time())
+        _note(aged)
+        cache.set(key, aged, seconds + settings.REGFRONT_STALE_SECONDS)
     else:
         cache.set(key, value, seconds)
 
@@ -189,6 +265,7 @@ def get_or_compute[T](
     waited = _join_flight(holder)
     try:
         if waited and holder.ended != ended_before and holder.failure is not None:
+            _note_failure()
             raise copy.copy(holder.failure)  # a copy: each thread gets its own traceback
         # Only a thread we waited for can have filled the key since our miss: look again
         # then, and spare the cache a round trip otherwise.
@@ -237,6 +314,7 @@ def _compute_once[T](holder: _KeyLock, compute: Callable[[], T]) -> T:
         return compute()
     except errors.RegistryError as exc:
         holder.failure = copy.copy(exc)  # without the traceback, whose frames hold the holder
+        _note_failure()
         raise
     finally:
         holder.ended += 1
@@ -254,6 +332,7 @@ def get_many(keys: list[str], *, stale: list[str] | None = None) -> dict[str, An
     values = {}
     for key, found in cache.get_many(keys).items():
         if isinstance(found, Aged):
+            _note(found)
             if found.stale:
                 if stale is None or not settings.REGFRONT_STALE_SECONDS:
                     continue
@@ -273,7 +352,10 @@ def peek(key: str) -> Any:
 def look(key: str) -> Aged | None:
     """An entry of AGING_KINDS with its age, or None when it is not cached."""
     found = cache.get(key)
-    return found if isinstance(found, Aged) else None
+    if not isinstance(found, Aged):
+        return None
+    _note(found)
+    return found
 
 
 def is_stale(key: str) -> bool:
@@ -301,13 +383,18 @@ def release_refresh(key: str) -> None:
     cache.delete(make_key("refreshing", key))
 
 
+def generation_key(registry_id: int, repository: str) -> str:
+    return make_key("gen", registry_id, repository)
+
+
 def repository_generation(registry_id: int, repository: str) -> int:
-    return cache.get(make_key("gen", registry_id, repository), 0)
+    return cache.get(generation_key(registry_id, repository), 0)
 
 
 def repository_touch(registry_id: int, repository: str) -> None:
-    """Make every short-lived entry of this repository stale (after a delete or a push)."""
-    key = make_key("gen", registry_id, repository)
+    """Make every short-lived entry and stored page of this repository stale (after a
+    delete, a push, or an index change)."""
+    key = generation_key(registry_id, repository)
     try:
         cache.incr(key)
     except ValueError:  # not there yet

@@ -19,6 +19,7 @@ from registries.client.api import RegistryClient
 from registries.client.transport import Limits, RequestRecord
 from registries.models import Registry
 from registries.services.bulkhead import take_place
+from registries.services.cache import carry_reading
 
 _clients: dict[int, tuple[str, RegistryClient]] = {}
 _clients_guard = threading.Lock()
@@ -137,9 +138,11 @@ def fan_out[T, R](registry: Registry, work: Callable[[T], R], items: Iterable[T]
         with slot:
             return work(item)
 
-    return [_executor.submit(bounded, item) for item in items]
+    # What the threads read counts towards the page's freshness (cached_pages.py).
+    carried = carry_reading(bounded)
+    return [_executor.submit(carried, item) for item in items]
 
 
 def submit[R](work: Callable[[], R]) -> Future:
     """Run one unbounded task on the shared pool (e.g. a status check with its own deadline)."""
-    return _executor.submit(work)
+    return _executor.submit(carry_reading(work))

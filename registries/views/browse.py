@@ -44,6 +44,7 @@ from registries.services.bulkhead import registry_visit
 from registries.supplychain.folding import fold_helper_tags
 from registries.supplychain.links import supply_chain_url
 from registries.supplychain.services import supply_chain_badge
+from registries.views.cached_pages import CachedPageMixin
 from registries.views.errors import invalid_reference_response, registry_error_response
 
 
@@ -139,7 +140,7 @@ class CatalogView(RegistryMixin, TemplateView):
         )
 
 
-class RepositoryView(RegistryMixin, TemplateView):
+class RepositoryView(CachedPageMixin, RegistryMixin, TemplateView):
     template_name = "registries/repository.html"
 
     def get_context_data(self, **kwargs) -> dict:
@@ -234,7 +235,7 @@ def mark_history(rows: list[dict], pushes: dict, pulls: dict) -> list[dict]:
     return rows
 
 
-class ManifestView(RegistryMixin, TemplateView):
+class ManifestView(CachedPageMixin, RegistryMixin, TemplateView):
     """A tag (`repo:tag`) or a digest (`repo@sha256:…`): one page for both."""
 
     template_name = "registries/manifest.html"
