@@ -1,6 +1,6 @@
 """Whole pages served from the cache while what they were built from has not changed.
 
-Rendering a warm tag or repository page costs 20–50 ms of CPU (queries, a dozen cache reads,
+Rendering a warm tag or repository page costs 20-50 ms of CPU (queries, a dozen cache reads,
 the template: docs/benchmarks.md "Speed II"); served from here it costs the registry row and
 one cache round trip. A stored page is served while
 - the repository's generation is the one it was rendered under (deletes, pushes, index
@@ -51,10 +51,13 @@ class CachedPageMixin:
         generation = generation_key(self.registry.pk, self.kwargs["repository"])
         found = cache.get_many([key, generation])
         stored, current = found.get(key), found.get(generation, 0)
-        if isinstance(stored, StoredPage) and stored.generation == current:
-            if stored.fresh_until > time.time() or not _claim_render(key):
-                observe_cache(hit=True, kind="page")
-                return HttpResponse(_with_token(request, stored.html, stored.token))
+        if (
+            isinstance(stored, StoredPage)
+            and stored.generation == current
+            and (stored.fresh_until > time.time() or not _claim_render(key))
+        ):
+            observe_cache(hit=True, kind="page")
+            return HttpResponse(_with_token(request, stored.html, stored.token))
         observe_cache(hit=False, kind="page")
         try:
             return self.render_and_store(request, key, current, *args, **kwargs)
