@@ -56,6 +56,7 @@ KINDS: dict[str, str | None] = {
     "tag-seen": "REGFRONT_SEEN_TTL",
     "status": "REGFRONT_STATUS_TTL",
     "gen": None,  # a repository's generation number
+    "pages-stamp": None,  # moves when a background refresh replaced a repository's entries
     "page": "REGFRONT_CACHE_TTL",  # a whole rendered page (views/cached_pages.py)
     "page-rendering": "REGFRONT_PAGE_DEADLINE",  # one request at a time renders a stale page
     # A background refresh of the entry named by the rest of the key is queued or running
@@ -391,10 +392,23 @@ def repository_generation(registry_id: int, repository: str) -> int:
     return cache.get(generation_key(registry_id, repository), 0)
 
 
+def pages_stamp_key(registry_id: int, repository: str) -> str:
+    return make_key("pages-stamp", registry_id, repository)
+
+
+def pages_outdate(registry_id: int, repository: str) -> None:
+    """Make the repository's stored pages (views/cached_pages.py) be rendered again, from
+    the entries a background refresh has just replaced; the entries themselves stay."""
+    _increment(pages_stamp_key(registry_id, repository))
+
+
 def repository_touch(registry_id: int, repository: str) -> None:
     """Make every short-lived entry and stored page of this repository stale (after a
     delete, a push, or an index change)."""
-    key = generation_key(registry_id, repository)
+    _increment(generation_key(registry_id, repository))
+
+
+def _increment(key: str) -> None:
     try:
         cache.incr(key)
     except ValueError:  # not there yet

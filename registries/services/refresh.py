@@ -28,7 +28,13 @@ from django.db import DatabaseError, connections
 
 from registries.client import errors
 from registries.models import Registry
-from registries.services.cache import claim_refresh, forget, is_stale, release_refresh
+from registries.services.cache import (
+    claim_refresh,
+    forget,
+    is_stale,
+    pages_outdate,
+    release_refresh,
+)
 from registries.services.cache import repository_generation as _generation
 
 logger = logging.getLogger(__name__)
@@ -129,6 +135,8 @@ def revalidation_run(
         failed = 0
     except errors.RegistryError as exc:
         failed, report["error"] = len(due), exc.user_message
+    if repository and len(due) > failed:
+        pages_outdate(registry.pk, repository)  # stored pages show the replaced entries
     if failed:
         # Stale entries stay served; the claims stay until they expire, so a registry that
         # is down is asked again at that pace, not once per page view.

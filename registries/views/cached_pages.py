@@ -6,10 +6,10 @@ one cache round trip. A stored page is served while
 - the repository's generation is the one it was rendered under (deletes, pushes, index
   changes, restores and copies move it), and
 - no changeable entry it was built from has passed REGFRONT_CACHE_TTL.
-Then one request at a time renders it again, which serves the stale entries and queues their
-refresh as it would without this cache, while the other requests get the stored page: nobody
-waits. A page rendered from stale entries is stored as stale already, so the first request
-after their refresh shows it. Refresh renders live and drops the stored page.
+Then one request at a time, at most one a second, renders it again (serving the stale entries
+and queuing their refresh, as without this cache) while the other requests get the stored
+page: nobody waits. When the refresh lands it moves the repository's pages stamp, so the next
+request renders what it brought. Refresh renders live and drops the stored page.
 
 Pages are stored per person (their buttons follow permissions) and per URL; the CSRF token in
 a stored page is a placeholder, replaced by the request's own token each time it is served.
@@ -26,11 +26,13 @@ from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
 from regfront.metrics import observe_cache
-from registries.services.cache import generation_key, make_key, reading
+from registries.services.cache import generation_key, make_key, pages_stamp_key, reading
+
+RENDER_AGAIN_AFTER = 1  # second: how often a page built from stale entries is rendered again
 
 
 class StoredPage(NamedTuple):
-    generation: int  # the repository's, when rendered
+    version: tuple[int, int]  # the repository's generation and pages stamp, when rendered
     fresh_until: float  # time.time() at which its oldest entry turns stale
     html: str
     token: str  # the CSRF placeholder in html, "" when it holds none
@@ -48,21 +50,30 @@ class CachedPageMixin:
         if self.refresh:
             cache.delete(key)
             return super().get(request, *args, **kwargs)
-        generation = generation_key(self.registry.pk, self.kwargs["repository"])
-        found = cache.get_many([key, generation])
-        stored, current = found.get(key), found.get(generation, 0)
+        registry_id, repository = self.registry.pk, self.kwargs["repository"]
+        generation_at = generation_key(registry_id, repository)
+        stamp_at = pages_stamp_key(registry_id, repository)
+        found = cache.get_many([key, generation_at, stamp_at])  # one round trip
+        stored, current = found.get(key), (found.get(generation_at, 0), found.get(stamp_at, 0))
         if (
             isinstance(stored, StoredPage)
-            and stored.generation == current
+            and stored.version == current
             and (stored.fresh_until > time.time() or not _claim_render(key))
         ):
             observe_cache(hit=True, kind="page")
             return HttpResponse(_with_token(request, stored.html, stored.token))
         observe_cache(hit=False, kind="page")
+        claim = make_key("page-rendering", key)
         try:
-            return self.render_and_store(request, key, current, *args, **kwargs)
-        finally:
-            cache.delete(make_key("page-rendering", key))
+            response, fresh = self.render_and_store(request, key, current, *args, **kwargs)
+        except BaseException:
+            cache.delete(claim)
+            raise
+        if fresh:
+            cache.delete(claim)
+        else:  # until the worker has refreshed its entries: one render a second, not a herd
+            cache.set(claim, 1, RENDER_AGAIN_AFTER)
+        return response
 
     def page_key(self, request: HttpRequest) -> str:
         registry = self.registry
@@ -80,8 +91,9 @@ class CachedPageMixin:
         )
 
     def render_and_store(
-        self, request: HttpRequest, key: str, generation: int, *args, **kwargs
-    ) -> HttpResponse:
+        self, request: HttpRequest, key: str, version: tuple[int, int], *args, **kwargs
+    ) -> tuple[HttpResponse, bool]:
+        """The rendered page, and whether it was stored fresh."""
         self.csrf_placeholder = f"csrf{secrets.token_hex(16)}"
         with reading() as noted:
             response = super().get(request, *args, **kwargs)
@@ -89,11 +101,12 @@ class CachedPageMixin:
         html = response.content.decode()
         token = self.csrf_placeholder if self.csrf_placeholder in html else ""
         # A part that said "could not check" is asked again by the next visit.
-        if response.status_code == 200 and not noted.failed:
-            stored = StoredPage(generation, time.time() + noted.fresh_for, html, token)
+        kept = response.status_code == 200 and not noted.failed
+        if kept:
+            stored = StoredPage(version, time.time() + noted.fresh_for, html, token)
             cache.set(key, stored, noted.fresh_for + settings.REGFRONT_STALE_SECONDS)
         response.content = _with_token(request, html, token)
-        return response
+        return response, kept and noted.fresh_for > 0
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
