@@ -57,17 +57,15 @@ KINDS: dict[str, str | None] = {
     "status": "REGFRONT_STATUS_TTL",
     "gen": None,  # a repository's generation number
     "pages-stamp": None,  # moves when a background refresh replaced a repository's entries
-    "page": "REGFRONT_CACHE_TTL",  # a whole rendered page (views/cached_pages.py)
+    # A whole rendered page (views/cached_pages.py): kept its own freshness plus this long.
+    "page": "REGFRONT_STALE_SECONDS",
     "page-rendering": "REGFRONT_PAGE_DEADLINE",  # one request at a time renders a stale page
     # A background refresh of the entry named by the rest of the key is queued or running
     # (not a setting: refresh_claim_seconds says how long).
     "refreshing": "REGFRONT_REFRESH_CLAIM",
 }
-# Served stale (and refreshed in the background) once their TTL has passed. Pages keep
-# their own freshness (views/cached_pages.py).
-AGING_KINDS = frozenset(
-    kind for kind, ttl in KINDS.items() if ttl == "REGFRONT_CACHE_TTL" and kind != "page"
-)
+# Served stale (and refreshed in the background) once their TTL has passed.
+AGING_KINDS = frozenset(kind for kind, ttl in KINDS.items() if ttl == "REGFRONT_CACHE_TTL")
 
 
 class Aged(NamedTuple):

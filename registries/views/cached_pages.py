@@ -55,15 +55,15 @@ class CachedPageMixin:
         stamp_at = pages_stamp_key(registry_id, repository)
         found = cache.get_many([key, generation_at, stamp_at])  # one round trip
         stored, current = found.get(key), (found.get(generation_at, 0), found.get(stamp_at, 0))
+        claim = make_key("page-rendering", key)
         if (
             isinstance(stored, StoredPage)
             and stored.version == current
-            and (stored.fresh_until > time.time() or not _claim_render(key))
+            and (stored.fresh_until > time.time() or not _claim_render(claim))
         ):
             observe_cache(hit=True, kind="page")
             return HttpResponse(_with_token(request, stored.html, stored.token))
         observe_cache(hit=False, kind="page")
-        claim = make_key("page-rendering", key)
         try:
             response, fresh = self.render_and_store(request, key, current, *args, **kwargs)
         except BaseException:
@@ -115,9 +115,9 @@ class CachedPageMixin:
         return context
 
 
-def _claim_render(key: str) -> bool:
+def _claim_render(claim: str) -> bool:
     """True for the one request (across processes) that may render a stale page now."""
-    return cache.add(make_key("page-rendering", key), 1, settings.REGFRONT_PAGE_DEADLINE)
+    return cache.add(claim, 1, settings.REGFRONT_PAGE_DEADLINE)
 
 
 def _with_token(request: HttpRequest, html: str, placeholder: str) -> str:
