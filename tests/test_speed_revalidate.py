@@ -9,12 +9,14 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from registries import services
 from registries.models import Registry
+from registries.services.cache import pages_stamp_key
 from registries.services.refresh import revalidation_run
 from tests.inventory.test_tasks import run_worker
 from tests.support.images import push_image
@@ -273,11 +275,15 @@ def test_in_process_a_thread_refreshes_what_the_page_served_stale(
     push_image(running, REPO, "new-3", seed="swr-thread-new-3", layers=1)
     registry_requests.clear()
 
+    stamp = cache.get(pages_stamp_key(row.pk, REPO))
     assert tag_links(page("/")) == ["old-1", "old-2"]
+    # The run has landed when it moves the pages stamp, after the last entry it replaced
+    # (the tag list is fresh a little earlier, while its manifests are still asked).
     deadline = time.monotonic() + 20
-    while services.tag_list_age(registry=row, repository=REPO).refreshing:
-        assert time.monotonic() < deadline, "the refresh thread did not replace the tag list"
+    while cache.get(pages_stamp_key(row.pk, REPO)) == stamp:
+        assert time.monotonic() < deadline, "the refresh thread did not finish"
         time.sleep(0.05)
+    assert not services.tag_list_age(registry=row, repository=REPO).refreshing
     assert refreshes() == []  # no task: the thread did it
     assert kinds(registry_requests, registry="swr")["GET tags"] == 1
     assert tag_links(page("/")) == ["old-1", "old-2", "new-3"]
