@@ -11,8 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 
+from registries.models import Registry
+from registries.services.refresh import pages_outdate
 from tests.support.images import push_image, tag_existing
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +106,26 @@ def test_a_page_showing_a_message_is_not_kept_for_the_next_view(client, persona,
     assert said in moved.content.decode()
     again = client.get(f"/registry/pages/{REPO}:1.0").content.decode()
     assert other.digest in again and said not in again
+
+
+def test_a_visitor_arriving_while_a_landed_refresh_is_rendered_gets_the_stored_page(client, pages):
+    url = f"/registry/pages/{REPO}:1.0"
+    stored = client.get(url).content
+    pages_outdate(Registry.objects.get(name="pages").pk, REPO)  # what a landed refresh does
+    renders, arrivals = [], []
+
+    def arrive_during_the_render(sender, template, **kwargs):
+        if template.name != "registries/manifest.html":
+            return
+        renders.append(template.name)
+        if not arrivals:  # a second visitor, while the first one's render is under way
+            arrivals.append(None)
+            arrivals[0] = Client().get(url)
+
+    template_rendered.connect(arrive_during_the_render)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        template_rendered.disconnect(arrive_during_the_render)
+    assert arrivals[0].status_code == 200 and arrivals[0].content == stored
+    assert len(renders) == 1  # the visitor got the stored page, not a render of its own

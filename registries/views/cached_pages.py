@@ -9,7 +9,8 @@ one cache round trip. A stored page is served while
 Then one request at a time, at most one a second, renders it again (serving the stale entries
 and queuing their refresh, as without this cache) while the other requests get the stored
 page: nobody waits. When the refresh lands it moves the repository's pages stamp, so the next
-request renders what it brought. Refresh renders live and drops the stored page.
+request renders what it brought, again one at a time while the others get the stored page.
+Refresh renders live and drops the stored page.
 
 Pages are stored per person (their buttons follow permissions) and per URL; the CSRF token in
 a stored page is a placeholder, replaced by the request's own token each time it is served.
@@ -55,11 +56,16 @@ class CachedPageMixin:
         stamp_at = pages_stamp_key(registry_id, repository)
         found = cache.get_many([key, generation_at, stamp_at])  # one round trip
         stored, current = found.get(key), (found.get(generation_at, 0), found.get(stamp_at, 0))
-        claim = make_key("page-rendering", key)
+        # One claim per version: a refresh that lands (moving the stamp) is rendered by the
+        # next request even while a render from the stale entries still holds its claim.
+        claim = make_key("page-rendering", key, current)
         if (
             isinstance(stored, StoredPage)
-            and stored.version == current
-            and (stored.fresh_until > time.time() or not _claim_render(claim))
+            and stored.version[0] == current[0]  # a changed repository is never served old
+            and (
+                (stored.version == current and stored.fresh_until > time.time())
+                or not _claim_render(claim)
+            )
         ):
             observe_cache(hit=True, kind="page")
             return HttpResponse(_with_token(request, stored.html, stored.token))
