@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from registries import services
 from registries.models import Registry
 from registries.services.cache import pages_stamp_key
-from registries.services.refresh import revalidation_run
+from registries.services.refresh import revalidations_run
 from tests.inventory.test_tasks import run_worker
 from tests.support.images import push_image
 from tests.test_speed_pages import kinds
@@ -25,7 +25,7 @@ from tests.test_speed_pages import kinds
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPO = "swr/app"
-TASK = "registries.services.tasks.refresh_entries"
+TASK = "registries.services.tasks.refresh_many"
 
 
 @pytest.fixture
@@ -39,9 +39,18 @@ def let_ttl_pass() -> None:
 
 
 def refreshes() -> list[dict]:
-    """The queued refresh tasks' arguments (job, entries, arguments), oldest first."""
+    """The works (job, entries, arguments) of the queued refresh tasks, oldest first."""
     rows = DBTaskResult.objects.filter(task_path=TASK).order_by("enqueued_at")
-    return [row.args_kwargs["kwargs"] for row in rows]
+    return [work for row in rows for work in row.args_kwargs["kwargs"]["works"]]
+
+
+def queued() -> int:
+    return DBTaskResult.objects.filter(task_path=TASK).count()
+
+
+def reports(rows) -> list[dict]:
+    """What each work of these finished tasks reported."""
+    return [report for row in rows for report in row.return_value]
 
 
 def entries_of(tasks: list[dict]) -> list[str]:
@@ -86,6 +95,7 @@ def test_a_page_finding_its_entries_stale_asks_nothing_and_queues_one_refresh_ea
     resolve = next(task for task in tasks if task["job"] == "tags-resolve")
     assert sorted(resolve["entries"].values()) == ["old-1", "old-2"]
     assert len(entries_of(tasks)) == len(set(entries_of(tasks))) == 3
+    assert queued() == 1  # one task for the page: its refreshes land together
 
     page("/")  # found stale again while the refresh waits in the queue: nothing more
     assert registry_requests == [] and len(refreshes()) == 2
@@ -99,7 +109,7 @@ def test_a_page_finding_its_entries_stale_asks_nothing_and_queues_one_refresh_ea
     }
     finished = DBTaskResult.objects.filter(task_path=TASK)
     assert {row.status for row in finished} == {"SUCCESSFUL"}
-    assert sorted(row.return_value["refreshed"] for row in finished) == [1, 2]
+    assert sorted(report["refreshed"] for report in reports(finished)) == [1, 2]
 
     registry_requests.clear()
     fresh = page("/")
@@ -129,7 +139,8 @@ def test_the_catalog_says_how_old_its_listing_is_and_refreshes_it_once(
     run_worker()
     done = DBTaskResult.objects.get(task_path=TASK)
     assert done.status == "SUCCESSFUL"
-    assert done.return_value["refreshed"] + done.return_value["skipped"] == 1
+    [report] = done.return_value
+    assert report["refreshed"] + report["skipped"] == 1
     assert "(being refreshed)" not in catalog()
 
 
@@ -167,6 +178,7 @@ def test_concurrent_requests_finding_an_entry_stale_queue_one_refresh_of_it(
         "tags-resolve",
     ]
     assert len(entries_of(tasks)) == len(set(entries_of(tasks))) == 4
+    assert queued() == 1
     resolve = next(task for task in tasks if task["job"] == "tags-resolve")
     assert list(resolve["entries"].values()) == ["old-1"]
     assert images["old-1"].digest in page(":old-1")
@@ -240,16 +252,16 @@ def test_a_refresh_keeps_the_stale_entries_when_the_registry_is_down(
     run_worker()  # never raises: each task reports what it could not refresh
     finished = DBTaskResult.objects.filter(task_path=TASK)
     assert {row.status for row in finished} == {"SUCCESSFUL"}
-    assert all(row.return_value["failed"] >= 1 for row in finished)
+    assert all(report["failed"] >= 1 for report in reports(finished))
     assert "kept" in caplog.text and running.password not in caplog.text
 
     # Still served; the claims outlive the failure, so no page queues the same refresh again.
     assert tag_links(client.get(f"/registry/swr/{REPO}/").content.decode()) == ["old-1"]
     assert len(refreshes()) == 2
-    task = refreshes()[0]
-    row = Registry.objects.get(pk=task.pop("registry_id"))
-    again = revalidation_run(registry=row, **task)
-    assert again["failed"] >= 1  # the task's function run twice: still no exception
+    task = DBTaskResult.objects.get(task_path=TASK).args_kwargs["kwargs"]
+    row = Registry.objects.get(pk=task["registry_id"])
+    again = revalidations_run(registry=row, works=task["works"])
+    assert all(report["failed"] >= 1 for report in again)  # run twice: still no exception
 
 
 def test_with_no_stale_window_a_page_revalidates_as_before(

@@ -85,20 +85,26 @@ class Aged(NamedTuple):
 
 class Reading:
     """What one page read of the changeable entries: when the oldest was computed, whether
-    any was served stale, and whether any failed (a page showing "could not check")."""
+    any was served stale, and whether any failed (a page showing "could not check"); and the
+    refreshes it found due, queued together when the page is done (refresh.py)."""
 
-    __slots__ = ("_guard", "failed", "oldest", "stale")
+    __slots__ = ("_guard", "deferred", "failed", "oldest", "stale")
 
     def __init__(self) -> None:
         self._guard = threading.Lock()  # fan-out threads note into the same Reading
         self.oldest = float("inf")
         self.stale = False
         self.failed = False
+        self.deferred: list[Any] = []
 
     def note(self, found: Aged) -> None:
         with self._guard:
             self.oldest = min(self.oldest, found.stored)
             self.stale = self.stale or found.stale
+
+    def defer(self, work: Any) -> None:
+        with self._guard:
+            self.deferred.append(work)
 
     @property
     def fresh_for(self) -> float:
@@ -138,6 +144,11 @@ def carry_reading[**P, R](work: Callable[P, R]) -> Callable[P, R]:
             _reading.reset(token)
 
     return carried
+
+
+def current_reading() -> Reading | None:
+    """The Reading of the page being rendered in this thread, if any."""
+    return _reading.get()
 
 
 def _note(found: Any) -> None:

@@ -30,6 +30,7 @@ from registries.client import errors
 from registries.models import Registry
 from registries.services.cache import (
     claim_refresh,
+    current_reading,
     forget,
     is_stale,
     pages_outdate,
@@ -76,7 +77,9 @@ def refresh_in_process() -> bool:
 
 
 def revalidation_schedule(*, revalidation: Revalidation) -> None:
-    """Queue one refresh for the entries nobody is refreshing yet; the page goes on."""
+    """Queue one refresh for the entries nobody is refreshing yet; the page goes on. While a
+    stored page is rendered (cached_pages.py) it waits for the end of that page, so that the
+    page's refreshes land together and the page is rendered again once, not once per kind."""
     claimed = {key: item for key, item in revalidation.entries.items() if claim_refresh(key)}
     if not claimed:
         return
@@ -85,24 +88,42 @@ def revalidation_schedule(*, revalidation: Revalidation) -> None:
         "entries": claimed,
         "arguments": revalidation.arguments,
     }
+    if (page := current_reading()) is not None:
+        page.defer((revalidation.registry, work))
+    else:
+        refreshes_queue(revalidation.registry, [work])
+
+
+def refreshes_queue_deferred(deferred: list[tuple[Registry, dict[str, Any]]]) -> None:
+    """Queue what a page deferred: one refresh per registry."""
+    by_registry: dict[int, tuple[Registry, list[dict[str, Any]]]] = {}
+    for registry, work in deferred:
+        by_registry.setdefault(registry.pk, (registry, []))[1].append(work)
+    for registry, works in by_registry.values():
+        refreshes_queue(registry, works)
+
+
+def refreshes_queue(registry: Registry, works: list[dict[str, Any]]) -> None:
+    """Run `works` (claimed) in the background: a task, or a thread here (REGFRONT_REFRESH_IN)."""
     if refresh_in_process():
-        future = _threads.submit(_run_here, revalidation.registry, work)
+        future = _threads.submit(_run_here, registry, works)
         future.add_done_callback(_log_crash)
         return
-    from registries.services.tasks import refresh_entries  # the task module imports this one
+    from registries.services.tasks import refresh_many  # the task module imports this one
 
     try:
-        refresh_entries.enqueue(registry_id=revalidation.registry.pk, **work)
+        refresh_many.enqueue(registry_id=registry.pk, works=works)
     except DatabaseError:
         # The page still has its stale answer; the next one to find it stale tries again.
-        logger.warning("registry=%s refresh not queued", revalidation.registry.name)
-        for key in claimed:
-            release_refresh(key)
+        logger.warning("registry=%s refresh not queued", registry.name)
+        for work in works:
+            for key in work["entries"]:
+                release_refresh(key)
 
 
-def _run_here(registry: Registry, work: dict[str, Any]) -> dict[str, Any]:
+def _run_here(registry: Registry, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
     try:
-        return revalidation_run(registry=registry, **work)
+        return revalidations_run(registry=registry, works=works)
     finally:
         connections.close_all()  # this pool thread's own: it keeps none open between runs
 
@@ -111,6 +132,20 @@ def _log_crash(future: Future) -> None:
     failure = future.exception()
     if failure is not None:
         logger.error("refresh crashed", exc_info=failure)
+
+
+def revalidations_run(*, registry: Registry, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run each work (a job, its entries and arguments), then make the stored pages of each
+    repository they refreshed be rendered again: once, after the last of them."""
+    reports = [revalidation_run(registry=registry, **work) for work in works]
+    refreshed = {
+        work["arguments"].get("repository")
+        for work, report in zip(works, reports, strict=True)
+        if report["refreshed"]
+    }
+    for repository in sorted(refreshed - {None}):
+        pages_outdate(registry.pk, repository)  # stored pages show the replaced entries
+    return reports
 
 
 def revalidation_run(
@@ -135,8 +170,6 @@ def revalidation_run(
         failed = 0
     except errors.RegistryError as exc:
         failed, report["error"] = len(due), exc.user_message
-    if repository and len(due) > failed:
-        pages_outdate(registry.pk, repository)  # stored pages show the replaced entries
     if failed:
         # Stale entries stay served; the claims stay until they expire, so a registry that
         # is down is asked again at that pace, not once per page view.

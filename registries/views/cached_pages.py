@@ -7,8 +7,8 @@ one cache round trip. A stored page is served while
   changes, restores and copies move it), and
 - no changeable entry it was built from has passed REGFRONT_CACHE_TTL.
 Then one request at a time, at most one a second, renders it again (serving the stale entries
-and queuing their refresh, as without this cache) while the other requests get the stored
-page: nobody waits. When the refresh lands it moves the repository's pages stamp, so the next
+and queuing their refresh as one task) while the other requests get the stored page: nobody
+waits. When the refresh lands it moves the repository's pages stamp, so the next
 request renders what it brought, again one at a time while the others get the stored page.
 Refresh renders live and drops the stored page.
 
@@ -28,8 +28,9 @@ from django.utils.translation import get_language
 
 from regfront.metrics import observe_cache
 from registries.services.cache import generation_key, make_key, pages_stamp_key, reading
+from registries.services.refresh import refreshes_queue_deferred
 
-RENDER_AGAIN_AFTER = 1  # second: how often a page built from stale entries is rendered again
+RENDER_AGAIN_AFTER = 1  # second: one version of a page is rendered at most this often
 
 
 class StoredPage(NamedTuple):
@@ -71,14 +72,13 @@ class CachedPageMixin:
             return HttpResponse(_with_token(request, stored.html, stored.token))
         observe_cache(hit=False, kind="page")
         try:
-            response, fresh = self.render_and_store(request, key, current, *args, **kwargs)
+            response = self.render_and_store(request, key, current, *args, **kwargs)
         except BaseException:
             cache.delete(claim)
             raise
-        if fresh:
-            cache.delete(claim)
-        else:  # until the worker has refreshed its entries: one render a second, not a herd
-            cache.set(claim, 1, RENDER_AGAIN_AFTER)
+        # Held on, not dropped: a request that read the page this one replaces would claim
+        # and render it again; and a page built from stale entries waits for their refresh.
+        cache.set(claim, 1, RENDER_AGAIN_AFTER)
         return response
 
     def page_key(self, request: HttpRequest) -> str:
@@ -98,12 +98,14 @@ class CachedPageMixin:
 
     def render_and_store(
         self, request: HttpRequest, key: str, version: tuple[int, int], *args, **kwargs
-    ) -> tuple[HttpResponse, bool]:
-        """The rendered page, and whether it was stored fresh."""
+    ) -> HttpResponse:
         self.csrf_placeholder = f"csrf{secrets.token_hex(16)}"
-        with reading() as noted:
-            response = super().get(request, *args, **kwargs)
-            response.render()
+        try:
+            with reading() as noted:
+                response = super().get(request, *args, **kwargs)
+                response.render()
+        finally:  # the refreshes it found due, as one task: they land together
+            refreshes_queue_deferred(noted.deferred)
         html = response.content.decode()
         token = self.csrf_placeholder if self.csrf_placeholder in html else ""
         # A part that said "could not check" is asked again by the next visit.
@@ -112,7 +114,7 @@ class CachedPageMixin:
             stored = StoredPage(version, time.time() + noted.fresh_for, html, token)
             cache.set(key, stored, noted.fresh_for + settings.REGFRONT_STALE_SECONDS)
         response.content = _with_token(request, html, token)
-        return response, kept and noted.fresh_for > 0
+        return response
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
