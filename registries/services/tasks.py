@@ -9,8 +9,11 @@ import registries.services  # noqa: F401  (imports every module that registers a
 from registries.models import Registry
 from registries.services.refresh import revalidations_run
 
+# Before syncs and cleanups queued earlier: a refresh is for a page someone is looking at.
+REFRESH_PRIORITY = 50
 
-@task()
+
+@task(priority=REFRESH_PRIORITY)
 def refresh_many(*, registry_id: int, works: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Recompute the stale entries a page served (idempotent; a removed registry: nothing):
     each work a job, its entries and their arguments."""
@@ -20,7 +23,7 @@ def refresh_many(*, registry_id: int, works: list[dict[str, Any]]) -> list[dict[
     return revalidations_run(registry=registry, works=works)
 
 
-@task()
+@task(priority=REFRESH_PRIORITY)
 def refresh_entries(
     *, registry_id: int, job: str, entries: dict[str, Any], arguments: dict[str, Any]
 ) -> list[dict[str, Any]]:

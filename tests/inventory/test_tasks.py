@@ -23,13 +23,15 @@ from tests.support.images import push_image
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_worker() -> None:
-    """One real worker run, in-process: every task that is due, then it exits. The worker
-    installs its own Ctrl-C handlers; pytest gets its own back afterwards."""
+def run_worker(*options: str) -> None:
+    """One real worker run, in-process: every task that is due (or as `options` say), then
+    it exits. The worker installs its own Ctrl-C handlers; pytest gets its own back after."""
     signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
     saved = {number: signal.getsignal(number) for number in signals}
     try:
-        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", *options, verbosity=0
+        )
     finally:
         for number, handler in saved.items():
             signal.signal(number, handler)
