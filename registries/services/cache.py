@@ -59,7 +59,7 @@ KINDS: dict[str, str | None] = {
     "pages-stamp": None,  # moves when a background refresh replaced a repository's entries
     # A whole rendered page (views/cached_pages.py): kept its own freshness plus this long.
     "page": "REGFRONT_STALE_SECONDS",
-    "page-rendering": "REGFRONT_PAGE_DEADLINE",  # one request at a time renders a stale page
+    "page-rendering": "REGFRONT_PAGE_DEADLINE",  # one request at a time renders a page again
     # A background refresh of the entry named by the rest of the key is queued or running
     # (not a setting: refresh_claim_seconds says how long).
     "refreshing": "REGFRONT_REFRESH_CLAIM",

@@ -27,7 +27,13 @@ from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
 from regfront.metrics import observe_cache
-from registries.services.cache import generation_key, make_key, pages_stamp_key, reading
+from registries.services.cache import (
+    generation_key,
+    lifetime,
+    make_key,
+    pages_stamp_key,
+    reading,
+)
 from registries.services.refresh import refreshes_queue_deferred
 
 RENDER_AGAIN_AFTER = 1  # second: one version of a page is rendered at most this often
@@ -57,19 +63,16 @@ class CachedPageMixin:
         stamp_at = pages_stamp_key(registry_id, repository)
         found = cache.get_many([key, generation_at, stamp_at])  # one round trip
         stored, current = found.get(key), (found.get(generation_at, 0), found.get(stamp_at, 0))
+        if not isinstance(stored, StoredPage):
+            stored = None
+        if stored is not None and stored.version == current and stored.fresh_until > time.time():
+            return _serve(request, stored)
         # One claim per version: a refresh that lands (moving the stamp) is rendered by the
         # next request even while a render from the stale entries still holds its claim.
         claim = make_key("page-rendering", key, current)
-        if (
-            isinstance(stored, StoredPage)
-            and stored.version[0] == current[0]  # a changed repository is never served old
-            and (
-                (stored.version == current and stored.fresh_until > time.time())
-                or not _claim_render(claim)
-            )
-        ):
-            observe_cache(hit=True, kind="page")
-            return HttpResponse(_with_token(request, stored.html, stored.token))
+        # A changed repository (another generation) is never served old.
+        if stored is not None and stored.version[0] == current[0] and not _claim_render(claim):
+            return _serve(request, stored)
         observe_cache(hit=False, kind="page")
         try:
             response = self.render_and_store(request, key, current, *args, **kwargs)
@@ -112,7 +115,7 @@ class CachedPageMixin:
         kept = response.status_code == 200 and not noted.failed
         if kept:
             stored = StoredPage(version, time.time() + noted.fresh_for, html, token)
-            cache.set(key, stored, noted.fresh_for + settings.REGFRONT_STALE_SECONDS)
+            cache.set(key, stored, noted.fresh_for + lifetime(key))
         response.content = _with_token(request, html, token)
         return response
 
@@ -123,9 +126,14 @@ class CachedPageMixin:
         return context
 
 
+def _serve(request: HttpRequest, stored: StoredPage) -> HttpResponse:
+    observe_cache(hit=True, kind="page")
+    return HttpResponse(_with_token(request, stored.html, stored.token))
+
+
 def _claim_render(claim: str) -> bool:
-    """True for the one request (across processes) that may render a stale page now."""
-    return cache.add(claim, 1, settings.REGFRONT_PAGE_DEADLINE)
+    """True for the one request (across processes) that may render an outdated page now."""
+    return cache.add(claim, 1, lifetime(claim))
 
 
 def _with_token(request: HttpRequest, html: str, placeholder: str) -> str:
